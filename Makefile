@@ -1,0 +1,68 @@
+# Unified balloon frontend for QEMU: the top-level driver.
+#
+#   make            set up, build QEMU (ours), the test guest and the tools
+#   make check      ... and run every test; last line "N passed, N failed"
+#   make demo       ... and boot a 2-node guest and resize it
+#   make baseline   stock QEMU from the same source, for benchmarks
+#
+# Every target installs what it needs first (scripts/setup.sh, as root).
+
+B := build
+QEMU_BIN := $(B)/bin/qemu-system-x86_64
+BASELINE_BIN := $(B)/bin/qemu-system-x86_64-baseline
+GUEST := $(B)/guest
+TOOLS := $(B)/tools
+SUITES ?=
+
+.PHONY: all setup qemu baseline guest tools check demo clean distclean
+
+all: qemu guest tools
+
+setup:
+	@BUILD_DIR=$(B) scripts/setup.sh
+
+$(B)/dl/qemu-src/.ubf-version: qemu/VERSION | setup
+	@scripts/fetch-qemu.sh $(B)/dl
+
+# QEMU's own ninja decides what to rebuild; these recipes always run and
+# are cheap when nothing changed.
+qemu: setup $(B)/dl/qemu-src/.ubf-version
+	@scripts/prepare-qemu.sh $(B)/dl/qemu-src $(B)/qemu/src
+	@scripts/build-qemu.sh $(B)/qemu/src $(B)/qemu/build
+	@mkdir -p $(B)/bin
+	@cmp -s $(B)/qemu/build/qemu-system-x86_64 $(QEMU_BIN) || \
+	    install -m 755 $(B)/qemu/build/qemu-system-x86_64 $(QEMU_BIN)
+
+baseline: setup $(B)/dl/qemu-src/.ubf-version
+	@scripts/prepare-qemu.sh --baseline $(B)/dl/qemu-src $(B)/baseline/src
+	@scripts/build-qemu.sh $(B)/baseline/src $(B)/baseline/build
+	@mkdir -p $(B)/bin
+	@cmp -s $(B)/baseline/build/qemu-system-x86_64 $(BASELINE_BIN) || \
+	    install -m 755 $(B)/baseline/build/qemu-system-x86_64 $(BASELINE_BIN)
+
+guest: setup $(GUEST)/initrd.img
+
+$(GUEST)/initrd.img: tests/guest/agent.c tests/guest/init tests/guest/build-guest.sh
+	@tests/guest/build-guest.sh $(GUEST)
+
+$(TOOLS)/build.ninja:
+	@meson setup $(TOOLS) -Dqemu=$(CURDIR)/$(QEMU_BIN) \
+	    -Dguest_dir=$(CURDIR)/$(GUEST) >$(B)/tools-setup.log 2>&1 || \
+	    { tail -n 20 $(B)/tools-setup.log; exit 1; }
+
+tools: setup $(TOOLS)/build.ninja
+	@ninja -C $(TOOLS) >$(B)/tools-build.log 2>&1 || \
+	    { grep -A5 -m5 'error\|FAILED' $(B)/tools-build.log; exit 1; }
+
+check: all
+	@scripts/run-tests.sh $(B) $(SUITES)
+
+demo: all
+	@UBF_ACCEL=$$(scripts/choose-accel.sh $(QEMU_BIN) $(GUEST) $(B)) \
+	    $(TOOLS)/tools/ubf-demo --qemu $(QEMU_BIN) --guest $(GUEST)
+
+clean:
+	rm -rf $(B)/qemu/build $(B)/baseline/build $(TOOLS) $(B)/bin $(GUEST)/root
+
+distclean:
+	rm -rf $(B)

@@ -1,0 +1,355 @@
+/*
+ * Start and drive a test VM: our QEMU, the test guest, QMP and the agent
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "vm.h"
+
+#define UBF_VM_QMP_TIMEOUT_MS 30000
+#define UBF_VM_POLL_MS 200
+
+struct UbfVm {
+    char *dir;
+    GSubprocess *proc;
+    GPtrArray *argv;
+    UbfQmp *qmp;
+    UbfAgent *agent;
+};
+
+static const char *ubf_vm_env(const char *value, const char *var,
+                              const char *fallback)
+{
+    if (value) {
+        return value;
+    }
+    if (g_getenv(var)) {
+        return g_getenv(var);
+    }
+    return fallback;
+}
+
+static void ubf_vm_arg(UbfVm *vm, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void ubf_vm_arg(UbfVm *vm, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_ptr_array_add(vm->argv, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
+}
+
+static void ubf_vm_build_argv(UbfVm *vm, const UbfVmConfig *cfg)
+{
+    g_autofree char *guest_dir = g_strdup(ubf_vm_env(NULL, "UBF_GUEST_DIR",
+                                                     "build/guest"));
+    g_autofree char *kernel = g_build_filename(guest_dir, "vmlinuz", NULL);
+    g_autofree char *initrd = g_build_filename(guest_dir, "initrd.img", NULL);
+    guint nodes = MAX(cfg->nodes, 1);
+    guint64 per_node = cfg->boot_mib / nodes;
+    guint64 maxmem = cfg->boot_mib + nodes * cfg->virtio_mem_mib;
+    guint i;
+
+    ubf_vm_arg(vm, "%s", ubf_vm_env(cfg->qemu, "UBF_QEMU",
+                                    "build/bin/qemu-system-x86_64"));
+    ubf_vm_arg(vm, "-accel");
+    ubf_vm_arg(vm, "%s", ubf_vm_env(cfg->accel, "UBF_ACCEL", "tcg"));
+    ubf_vm_arg(vm, "-machine");
+    ubf_vm_arg(vm, "q35");
+    ubf_vm_arg(vm, "-nodefaults");
+    ubf_vm_arg(vm, "-display");
+    ubf_vm_arg(vm, "none");
+    ubf_vm_arg(vm, "-smp");
+    ubf_vm_arg(vm, "%u", nodes);
+    ubf_vm_arg(vm, "-m");
+    if (cfg->virtio_mem_mib) {
+        ubf_vm_arg(vm, "%" G_GUINT64_FORMAT "M,maxmem=%" G_GUINT64_FORMAT "M",
+                   cfg->boot_mib, maxmem);
+    } else {
+        ubf_vm_arg(vm, "%" G_GUINT64_FORMAT "M", cfg->boot_mib);
+    }
+    for (i = 0; cfg->nodes && i < nodes; i++) {
+        ubf_vm_arg(vm, "-object");
+        ubf_vm_arg(vm, "memory-backend-ram,id=ram-node%u,size=%" G_GUINT64_FORMAT
+                   "M", i, per_node);
+        ubf_vm_arg(vm, "-numa");
+        ubf_vm_arg(vm, "node,nodeid=%u,cpus=%u,memdev=ram-node%u", i, i, i);
+    }
+    for (i = 0; cfg->virtio_mem_mib && i < nodes; i++) {
+        ubf_vm_arg(vm, "-object");
+        ubf_vm_arg(vm, "memory-backend-ram,id=vmem-mem%u,size=%" G_GUINT64_FORMAT
+                   "M", i, cfg->virtio_mem_mib);
+        ubf_vm_arg(vm, "-device");
+        if (cfg->nodes) {
+            ubf_vm_arg(vm, "virtio-mem-pci,id=vmem%u,memdev=vmem-mem%u,node=%u",
+                       i, i, i);
+        } else {
+            ubf_vm_arg(vm, "virtio-mem-pci,id=vmem%u,memdev=vmem-mem%u", i, i);
+        }
+    }
+    if (cfg->virtio_balloon) {
+        ubf_vm_arg(vm, "-device");
+        ubf_vm_arg(vm, "virtio-balloon-pci,id=balloon0");
+    }
+    if (cfg->no_guest) {
+        ubf_vm_arg(vm, "-S");
+    } else {
+        ubf_vm_arg(vm, "-kernel");
+        ubf_vm_arg(vm, "%s", cfg->kernel ? cfg->kernel : kernel);
+        ubf_vm_arg(vm, "-initrd");
+        ubf_vm_arg(vm, "%s", cfg->initrd ? cfg->initrd : initrd);
+        ubf_vm_arg(vm, "-append");
+        ubf_vm_arg(vm, "console=ttyS0 panic=-1"
+                   " memhp_default_state=online_movable ubf.modules=%s",
+                   cfg->modules ? cfg->modules : "");
+        ubf_vm_arg(vm, "-no-reboot");
+        ubf_vm_arg(vm, "-serial");
+        ubf_vm_arg(vm, "file:%s/console.log", vm->dir);
+        ubf_vm_arg(vm, "-serial");
+        ubf_vm_arg(vm, "unix:%s/agent.sock,server=on,wait=off", vm->dir);
+    }
+    ubf_vm_arg(vm, "-qmp");
+    ubf_vm_arg(vm, "unix:%s/qmp.sock,server=on,wait=off", vm->dir);
+    for (i = 0; cfg->extra && cfg->extra[i]; i++) {
+        ubf_vm_arg(vm, "%s", cfg->extra[i]);
+    }
+    g_ptr_array_add(vm->argv, NULL);
+}
+
+/* The last lines QEMU printed, to explain a failure. */
+static char *ubf_vm_log_tail(UbfVm *vm)
+{
+    g_autofree char *path = g_build_filename(vm->dir, "qemu.log", NULL);
+    g_autofree char *text = NULL;
+    gsize len;
+
+    if (!g_file_get_contents(path, &text, &len, NULL) || len == 0) {
+        return g_strdup("(QEMU printed nothing)");
+    }
+    g_strchomp(text);
+    return g_strdup(len > 600 ? text + len - 600 : text);
+}
+
+/* Connect to QMP, giving up early if QEMU exits (bad options, say). */
+static UbfQmp *ubf_vm_connect_qmp(UbfVm *vm, const char *sock,
+                                  GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() +
+                      (gint64)UBF_VM_QMP_TIMEOUT_MS * 1000;
+
+    for (;;) {
+        g_autoptr(GError) err = NULL;
+        UbfQmp *qmp = ubf_qmp_connect(sock, 250, &err);
+
+        if (qmp) {
+            return qmp;
+        }
+        if (!g_subprocess_get_identifier(vm->proc) ||
+            g_get_monotonic_time() >= deadline) {
+            g_autofree char *tail = ubf_vm_log_tail(vm);
+
+            g_set_error(error, UBF_QMP_ERROR, UBF_QMP_ERROR_PROTOCOL,
+                        "QEMU did not start: %s", tail);
+            return NULL;
+        }
+    }
+}
+
+UbfVm *ubf_vm_start(const UbfVmConfig *cfg, GError **error)
+{
+    g_autoptr(UbfVm) vm = g_new0(UbfVm, 1);
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    g_autofree char *log = NULL;
+    g_autofree char *sock = NULL;
+    guint boot_timeout = cfg->boot_timeout_ms ? cfg->boot_timeout_ms : 120000;
+
+    vm->argv = g_ptr_array_new_with_free_func(g_free);
+    vm->dir = g_dir_make_tmp("ubf-vm-XXXXXX", error);
+    if (!vm->dir) {
+        return NULL;
+    }
+    ubf_vm_build_argv(vm, cfg);
+
+    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_INHERIT);
+    log = g_build_filename(vm->dir, "qemu.log", NULL);
+    g_subprocess_launcher_set_stdout_file_path(launcher, log);
+    g_subprocess_launcher_take_stderr_fd(launcher, -1);
+    g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_STDERR_MERGE);
+    vm->proc = g_subprocess_launcher_spawnv(
+        launcher, (const char *const *)vm->argv->pdata, error);
+    if (!vm->proc) {
+        return NULL;
+    }
+
+    sock = g_build_filename(vm->dir, "qmp.sock", NULL);
+    vm->qmp = ubf_vm_connect_qmp(vm, sock, error);
+    if (!vm->qmp) {
+        return NULL;
+    }
+    if (cfg->no_guest) {
+        return g_steal_pointer(&vm);
+    }
+    g_free(sock);
+    sock = g_build_filename(vm->dir, "agent.sock", NULL);
+    vm->agent = ubf_agent_connect(sock, boot_timeout, error);
+    if (!vm->agent) {
+        g_prefix_error(error, "guest did not boot (console in %s): ",
+                       vm->dir);
+        return NULL;
+    }
+    return g_steal_pointer(&vm);
+}
+
+void ubf_vm_free(UbfVm *vm)
+{
+    if (!vm) {
+        return;
+    }
+    g_clear_pointer(&vm->agent, ubf_agent_free);
+    if (vm->qmp) {
+        g_autoptr(JsonNode) ret = ubf_qmp_execute(vm->qmp, "quit", NULL, 5000,
+                                                  NULL);
+        g_clear_pointer(&vm->qmp, ubf_qmp_free);
+    }
+    if (vm->proc) {
+        gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+        /* The identifier goes away once GLib has reaped the process. */
+        while (g_subprocess_get_identifier(vm->proc) &&
+               g_get_monotonic_time() < deadline) {
+            g_usleep(50 * 1000);
+        }
+        if (g_subprocess_get_identifier(vm->proc)) {
+            g_subprocess_force_exit(vm->proc);
+            g_subprocess_wait(vm->proc, NULL, NULL);
+        }
+        g_object_unref(vm->proc);
+    }
+    if (vm->dir && !g_getenv("UBF_KEEP_VM_DIR")) {
+        g_autoptr(GFile) dir = g_file_new_for_path(vm->dir);
+        g_autoptr(GFileEnumerator) en = g_file_enumerate_children(
+            dir, G_FILE_ATTRIBUTE_STANDARD_NAME, 0, NULL, NULL);
+        GFileInfo *info;
+
+        while (en && (info = g_file_enumerator_next_file(en, NULL, NULL))) {
+            g_autoptr(GFile) f = g_file_get_child(dir,
+                                                  g_file_info_get_name(info));
+
+            g_file_delete(f, NULL, NULL);
+            g_object_unref(info);
+        }
+        g_rmdir(vm->dir);
+    }
+    g_free(vm->dir);
+    if (vm->argv) {
+        g_ptr_array_free(vm->argv, TRUE);
+    }
+    g_free(vm);
+}
+
+UbfQmp *ubf_vm_qmp(UbfVm *vm)
+{
+    return vm->qmp;
+}
+
+UbfAgent *ubf_vm_agent(UbfVm *vm)
+{
+    return vm->agent;
+}
+
+GPid ubf_vm_pid(UbfVm *vm)
+{
+    const char *id = g_subprocess_get_identifier(vm->proc);
+
+    return id ? (GPid)atoi(id) : 0;
+}
+
+const char *ubf_vm_dir(UbfVm *vm)
+{
+    return vm->dir;
+}
+
+char *ubf_vm_command_line(UbfVm *vm)
+{
+    return g_strjoinv(" ", (char **)vm->argv->pdata);
+}
+
+gboolean ubf_vm_wait_memtotal(UbfVm *vm, gint64 want_kib, guint timeout_ms,
+                              UbfGuestMem *mem, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+    for (;;) {
+        if (!ubf_agent_meminfo(vm->agent, mem, error)) {
+            return FALSE;
+        }
+        if (mem->memtotal_kib == want_kib) {
+            return TRUE;
+        }
+        if (g_get_monotonic_time() >= deadline) {
+            g_set_error(error, UBF_AGENT_ERROR, UBF_AGENT_ERROR_FAILED,
+                        "guest MemTotal is %" G_GINT64_FORMAT " KiB, not %"
+                        G_GINT64_FORMAT " KiB, after %u ms", mem->memtotal_kib,
+                        want_kib, timeout_ms);
+            return FALSE;
+        }
+        g_usleep(UBF_VM_POLL_MS * 1000);
+    }
+}
+
+gboolean ubf_vm_wait_settled(UbfVm *vm, guint stable_ms, guint timeout_ms,
+                             UbfGuestMem *mem, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    gint64 since = g_get_monotonic_time();
+    gint64 last = -1;
+
+    for (;;) {
+        if (!ubf_agent_meminfo(vm->agent, mem, error)) {
+            return FALSE;
+        }
+        if (mem->memtotal_kib != last) {
+            last = mem->memtotal_kib;
+            since = g_get_monotonic_time();
+        } else if (g_get_monotonic_time() - since >= (gint64)stable_ms * 1000) {
+            return TRUE;
+        }
+        if (g_get_monotonic_time() >= deadline) {
+            g_set_error(error, UBF_AGENT_ERROR, UBF_AGENT_ERROR_FAILED,
+                        "guest MemTotal still changing after %u ms",
+                        timeout_ms);
+            return FALSE;
+        }
+        g_usleep(UBF_VM_POLL_MS * 1000);
+    }
+}
+
+gint64 ubf_vm_qmp_int(UbfVm *vm, const char *command, const char *member,
+                      GError **error)
+{
+    g_autoptr(JsonNode) ret = ubf_qmp_execute(vm->qmp, command, NULL,
+                                              UBF_VM_QMP_TIMEOUT_MS, error);
+
+    if (!ret) {
+        return -1;
+    }
+    return json_object_get_int_member(json_node_get_object(ret), member);
+}
+
+gint64 ubf_vm_qom_get_int(UbfVm *vm, const char *path, const char *property,
+                          GError **error)
+{
+    g_autofree char *args = g_strdup_printf(
+        "{\"path\": \"%s\", \"property\": \"%s\"}", path, property);
+    g_autoptr(JsonNode) ret = ubf_qmp_execute_json(vm->qmp, "qom-get", args,
+                                                   UBF_VM_QMP_TIMEOUT_MS,
+                                                   error);
+
+    return ret ? json_node_get_int(ret) : -1;
+}

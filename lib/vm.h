@@ -1,0 +1,79 @@
+/*
+ * Start and drive a test VM: our QEMU, the test guest, QMP and the agent
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef UBF_VM_H
+#define UBF_VM_H
+
+#include "guest-agent.h"
+#include "qmp-client.h"
+
+G_BEGIN_DECLS
+
+typedef struct UbfVmConfig {
+    const char *qemu;           /* binary; NULL: $UBF_QEMU */
+    const char *kernel;         /* NULL: $UBF_GUEST_DIR/vmlinuz */
+    const char *initrd;         /* NULL: $UBF_GUEST_DIR/initrd.img */
+    const char *accel;          /* "kvm" or "tcg"; NULL: $UBF_ACCEL or tcg */
+    guint64 boot_mib;           /* boot RAM, split evenly over the nodes */
+    guint nodes;                /* NUMA nodes; 0 means no NUMA config */
+    gboolean virtio_balloon;    /* add -device virtio-balloon-pci,id=balloon0 */
+    guint64 virtio_mem_mib;     /* per node: one virtio-mem-pci of this
+                                 * maximum size, id=vmem<node>; 0: none */
+    const char *modules;        /* guest modules to load at boot, comma list */
+    const char *const *extra;   /* more QEMU arguments, NULL-terminated */
+    guint boot_timeout_ms;      /* 0: 120 s */
+    gboolean no_guest;          /* no kernel: QEMU starts paused (-S), and
+                                 * only QMP is connected */
+} UbfVmConfig;
+
+typedef struct UbfVm UbfVm;
+
+/*
+ * Start QEMU with @cfg in a fresh temporary folder and wait until both
+ * QMP and the guest agent answer (QMP only with @no_guest).  On failure the error includes the end
+ * of QEMU's own output.
+ */
+UbfVm *ubf_vm_start(const UbfVmConfig *cfg, GError **error);
+
+/* Quit QEMU (killing it if it does not exit) and remove its folder. */
+void ubf_vm_free(UbfVm *vm);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(UbfVm, ubf_vm_free)
+
+UbfQmp *ubf_vm_qmp(UbfVm *vm);
+UbfAgent *ubf_vm_agent(UbfVm *vm);
+GPid ubf_vm_pid(UbfVm *vm);
+const char *ubf_vm_dir(UbfVm *vm);
+
+/* QEMU's argument vector, for printing. */
+char *ubf_vm_command_line(UbfVm *vm);
+
+/*
+ * Poll the guest until its MemTotal is @want_kib, for up to @timeout_ms.
+ * @mem receives the last reading either way.
+ */
+gboolean ubf_vm_wait_memtotal(UbfVm *vm, gint64 want_kib, guint timeout_ms,
+                              UbfGuestMem *mem, GError **error);
+
+/*
+ * Poll the guest until MemTotal has not changed for @stable_ms, for up to
+ * @timeout_ms.
+ */
+gboolean ubf_vm_wait_settled(UbfVm *vm, guint stable_ms, guint timeout_ms,
+                             UbfGuestMem *mem, GError **error);
+
+/* A size in bytes read from a QMP return such as query-balloon's. */
+gint64 ubf_vm_qmp_int(UbfVm *vm, const char *command, const char *member,
+                      GError **error);
+
+/* qom-get of an integer property. */
+gint64 ubf_vm_qom_get_int(UbfVm *vm, const char *path, const char *property,
+                          GError **error);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Configure (when needed) and build qemu-system-x86_64.
+#
+# Usage: build-qemu.sh SRC BUILD
+#
+# SRC is reached from BUILD as ../src (prepare-qemu.sh and the Makefile
+# lay the trees out that way) so that the patched and the baseline builds
+# give ccache the very same command lines: the second build is cheap.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+src=$1
+build=$2
+
+cfg="--target-list=x86_64-softmmu --python=/usr/bin/python3
+ --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu
+ --without-default-features --without-default-devices
+ --with-devices-x86_64=ubf
+ --enable-tcg --enable-kvm --enable-hv-balloon --enable-numa
+ --enable-trace-backends=log
+ --disable-download --disable-docs --disable-install-blobs"
+cc=cc
+if command -v ccache >/dev/null 2>&1; then
+    cc="ccache cc"
+    # The build folders differ; the relative command lines do not.
+    export CCACHE_NOHASHDIR=1
+fi
+
+mkdir -p "$build"
+want=$(printf '%s\n%s\n' "$cc" "$cfg" | cat - "$top/qemu/devices-x86_64.mak" | cksum)
+if [ ! -f "$build/build.ninja" ] || [ ! -f "$build/.ubf-config" ] ||
+   [ "$(cat "$build/.ubf-config")" != "$want" ]; then
+    rm -rf "$build"
+    mkdir -p "$build"
+    # shellcheck disable=SC2086
+    if ! (cd "$build" && ../src/configure --cc="$cc" $cfg) \
+            >"$build.configure.log" 2>&1; then
+        echo "build-qemu: configure failed in $build: $(grep -m1 'ERROR' "$build.configure.log")" >&2
+        exit 1
+    fi
+    echo "$want" >"$build/.ubf-config"
+fi
+exec ninja -C "$build" qemu-system-x86_64
