@@ -47,7 +47,8 @@ $(GUEST)/initrd.img: tests/guest/agent.c tests/guest/init tests/guest/build-gues
 
 $(TOOLS)/build.ninja:
 	@meson setup $(TOOLS) -Dqemu=$(CURDIR)/$(QEMU_BIN) \
-	    -Dguest_dir=$(CURDIR)/$(GUEST) >$(B)/tools-setup.log 2>&1 || \
+	    -Dguest_dir=$(CURDIR)/$(GUEST) -Ddownloads=$(CURDIR)/$(B)/dl \
+	    >$(B)/tools-setup.log 2>&1 || \
 	    { tail -n 20 $(B)/tools-setup.log; exit 1; }
 
 tools: setup $(TOOLS)/build.ninja

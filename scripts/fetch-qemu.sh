@@ -21,10 +21,11 @@ die() {
     exit 1
 }
 
-# First line of apt's output that says what went wrong.
+# What went wrong, in one line: apt's first "Err:" with the reason on the
+# line after it, else its first "E:" line.
 apt_reason() {
-    grep -m1 -E '^(E:|Err:|W: Failed)' "$1" | tr -s ' \t' ' ' ||
-        tail -n1 "$1"
+    awk '/^Err:/ { getline why; sub(/^ +/, "", why); print $0 ": " why; exit }
+         /^(E:|W: Failed)/ { print; exit }' "$1" | tr -s ' \t' ' '
 }
 
 mkdir -p "$srcdir"
@@ -53,9 +54,10 @@ if [ ! -f "$dsc" ]; then
 fi
 
 rm -rf qemu-src qemu-src.tmp
-# --no-check skips only the OpenPGP signature (Debian's keyring is not
-# installed); checksums of every file are still verified.
-if ! dpkg-source --no-check -x "$dsc" qemu-src.tmp >dpkg-source.log 2>&1; then
+# dpkg-source checks every file against the sizes and checksums in the
+# .dsc (apt already checked the .dsc against the signed Sources index).
+# Without Debian's keyring it can only warn about the signature itself.
+if ! dpkg-source -x "$dsc" qemu-src.tmp >dpkg-source.log 2>&1; then
     rm -rf qemu-src.tmp
     die "$dsc: $(grep -m1 'error' dpkg-source.log | sed 's/^dpkg-source: error: //')"
 fi
