@@ -40,4 +40,7 @@ if [ ! -f "$build/build.ninja" ] || [ ! -f "$build/.ubf-config" ] ||
     fi
     echo "$want" >"$build/.ubf-config"
 fi
+if [ -d "$src/ubf" ]; then
+    exec ninja -C "$build" qemu-system-x86_64 ubf-unit-tests
+fi
 exec ninja -C "$build" qemu-system-x86_64

@@ -24,6 +24,7 @@ patches="$top/qemu/patches"
 
 stamp_of() {
     cat "$pristine/.ubf-version"
+    cksum <"$0"    # the links below may change
     if $baseline; then
         echo baseline
         return
@@ -67,7 +68,7 @@ rm -f "$tree.tmp/.patch.log"
 
 mkdir "$tree.tmp/ubf"
 ln -s "$top/qemu/meson.build" "$tree.tmp/ubf/meson.build"
-for d in frontend backends qapi monitor; do
+for d in frontend backends qapi monitor tests; do
     ln -s "$top/$d" "$tree.tmp/ubf/$d"
 done
 echo "$want" >"$tree.tmp/.ubf-patched"

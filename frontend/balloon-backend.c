@@ -1,0 +1,44 @@
+/*
+ * Unified balloon frontend: calls into backends
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/host-utils.h"
+#include "qemu/units.h"
+#include "qapi/error.h"
+#include "balloon-backend.h"
+
+void balloon_backend_get_info(BalloonBackend *bb, BalloonBackendInfo *info)
+{
+    g_assert(bb->klass->get_info);
+    memset(info, 0, sizeof(*info));
+    info->node = -1;
+    bb->klass->get_info(bb, info);
+    /* Host invariants of the hook's contract, not guest input. */
+    g_assert(info->min_size <= info->max_size);
+    g_assert(is_power_of_2(info->granularity) &&
+             info->granularity >= 4 * KiB);
+}
+
+bool balloon_backend_set_target(BalloonBackend *bb, int64_t size,
+                                Error **errp)
+{
+    g_assert(bb->klass->set_target);
+    return bb->klass->set_target(bb, size, errp);
+}
+
+const char *balloon_backend_kind_str(BalloonBackendKind kind)
+{
+    static const char *const names[BALLOON_BACKEND_KIND__MAX] = {
+        [BALLOON_BACKEND_KIND_VIRTIO_BALLOON] = "virtio-balloon",
+        [BALLOON_BACKEND_KIND_VIRTIO_MEM] = "virtio-mem",
+        [BALLOON_BACKEND_KIND_HV_BALLOON] = "hv-balloon",
+    };
+
+    g_assert(kind < BALLOON_BACKEND_KIND__MAX);
+    return names[kind];
+}

@@ -1,0 +1,480 @@
+/*
+ * Unified balloon frontend: backend registry, planner and resize driver
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "qapi/error.h"
+#include "resize-engine.h"
+
+/* Targets are reached to the page: the balloon's unit. */
+#define RESIZE_ENGINE_PAGE (4 * KiB)
+
+/* Default: no progress for this long means the guest is stuck. */
+#define RESIZE_ENGINE_DEFAULT_STALL_MS (30 * 1000)
+
+static bool resize_engine_is_balloon(BalloonBackend *bb)
+{
+    return bb->klass->kind != BALLOON_BACKEND_KIND_VIRTIO_MEM;
+}
+
+void resize_engine_init(ResizeEngine *re, const ResizeEngineOps *ops,
+                        void *opaque, int64_t base)
+{
+    memset(re, 0, sizeof(*re));
+    QTAILQ_INIT(&re->backends);
+    re->ops = ops;
+    re->opaque = opaque;
+    re->base = base;
+    re->stall_ms = RESIZE_ENGINE_DEFAULT_STALL_MS;
+    re->state = RESIZE_STATE_IDLE;
+    re->phase = RESIZE_PHASE_DONE;
+}
+
+void resize_engine_add(ResizeEngine *re, BalloonBackend *bb)
+{
+    g_assert(bb->klass && bb->id);
+    bb->in_plan = false;
+    QTAILQ_INSERT_TAIL(&re->backends, bb, next);
+}
+
+void resize_engine_remove(ResizeEngine *re, BalloonBackend *bb)
+{
+    QTAILQ_REMOVE(&re->backends, bb, next);
+    bb->in_plan = false;
+}
+
+unsigned int resize_engine_count(ResizeEngine *re)
+{
+    BalloonBackend *bb;
+    unsigned int n = 0;
+
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        n++;
+    }
+    return n;
+}
+
+BalloonBackend *resize_engine_find_opaque(ResizeEngine *re, void *opaque)
+{
+    BalloonBackend *bb;
+
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        if (bb->opaque == opaque) {
+            return bb;
+        }
+    }
+    return NULL;
+}
+
+int64_t resize_engine_actual(ResizeEngine *re)
+{
+    BalloonBackend *bb;
+    int64_t actual = re->base;
+
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        BalloonBackendInfo info;
+
+        balloon_backend_get_info(bb, &info);
+        actual += info.size;
+    }
+    return actual;
+}
+
+BalloonBackend *resize_engine_active_balloon(ResizeEngine *re)
+{
+    BalloonBackend *bb, *first = NULL, *connected = NULL;
+
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        BalloonBackendInfo info;
+
+        if (!resize_engine_is_balloon(bb)) {
+            continue;
+        }
+        balloon_backend_get_info(bb, &info);
+        if (info.driver_connected &&
+            bb->klass->kind == BALLOON_BACKEND_KIND_HV_BALLOON) {
+            /* Windows-style hot-add wins when both drivers are there. */
+            return bb;
+        }
+        if (info.driver_connected && !connected) {
+            connected = bb;
+        }
+        if (!first) {
+            first = bb;
+        }
+    }
+    return connected ? connected : first;
+}
+
+bool resize_engine_limits(ResizeEngine *re, int64_t *min, int64_t *max)
+{
+    BalloonBackend *bb, *balloon = resize_engine_active_balloon(re);
+    int64_t lo = re->base, hi = re->base;
+
+    if (QTAILQ_EMPTY(&re->backends)) {
+        return false;
+    }
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        BalloonBackendInfo info;
+
+        if (resize_engine_is_balloon(bb) && bb != balloon) {
+            continue;       /* an idle balloon is not part of any plan */
+        }
+        balloon_backend_get_info(bb, &info);
+        lo += info.min_size;
+        hi += info.max_size;
+    }
+    *min = MAX(MAX(lo, re->floor), RESIZE_ENGINE_PAGE);
+    *max = hi;
+    return true;
+}
+
+/*
+ * Decide every backend's planned contribution for @target.  Growth goes
+ * to virtio-mem first (block-aligned, devices in registration order, the
+ * last one rounded up) with the balloon taking back the sub-block
+ * excess, then to the balloon's own hot-add (hv-balloon).  Shrinking
+ * unplugs virtio-mem completely first, then balloons the rest.
+ */
+static void resize_engine_plan(ResizeEngine *re, int64_t target)
+{
+    BalloonBackend *bb, *balloon = resize_engine_active_balloon(re);
+    BalloonBackendInfo binfo = { 0 };
+    int64_t want = target - re->base;
+    int64_t rest = MAX(want, 0);
+    int64_t plugged = 0;
+
+    if (balloon) {
+        balloon_backend_get_info(balloon, &binfo);
+    }
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        BalloonBackendInfo info;
+        int64_t take;
+
+        bb->in_plan = false;
+        if (resize_engine_is_balloon(bb)) {
+            continue;
+        }
+        balloon_backend_get_info(bb, &info);
+        take = MIN(rest, info.max_size);
+        if (balloon || take < rest) {
+            take = MIN(ROUND_UP(take, info.granularity), info.max_size);
+        } else {
+            /* No balloon to trim the excess: never exceed the target. */
+            take = QEMU_ALIGN_DOWN(take, info.granularity);
+        }
+        bb->in_plan = true;
+        bb->start = info.size;
+        bb->planned = take;
+        rest = MAX(rest - take, 0);
+        plugged += take;
+    }
+    if (balloon) {
+        balloon->in_plan = true;
+        balloon->start = binfo.size;
+        if (want <= 0) {
+            balloon->planned = want;
+        } else if (rest > 0) {
+            balloon->planned = ROUND_UP(rest, binfo.granularity);
+        } else {
+            /* Give back the part of the last block beyond the target. */
+            balloon->planned = want - plugged;
+        }
+        balloon->planned = MAX(MIN(balloon->planned, binfo.max_size),
+                               binfo.min_size);
+    }
+}
+
+/* Which phase moves @bb from @size to its planned contribution. */
+static ResizePhase resize_engine_phase_of(BalloonBackend *bb, int64_t size)
+{
+    if (!resize_engine_is_balloon(bb)) {
+        return RESIZE_PHASE_MEM;
+    }
+    return bb->planned >= size ? RESIZE_PHASE_DEFLATE : RESIZE_PHASE_INFLATE;
+}
+
+static void resize_engine_set_state(ResizeEngine *re, ResizeState state)
+{
+    ResizeState old = re->state;
+
+    if (old == state) {
+        return;
+    }
+    re->state = state;
+    if (re->ops && re->ops->state_changed) {
+        re->ops->state_changed(re, old, state);
+    }
+}
+
+static void resize_engine_stop(ResizeEngine *re, ResizeStopReason why)
+{
+    if (re->ops && re->ops->stopped) {
+        re->ops->stopped(re, why, re->target, resize_engine_actual(re));
+    }
+}
+
+/* Bytes the plan still has to move. */
+static int64_t resize_engine_remaining(ResizeEngine *re)
+{
+    BalloonBackend *bb;
+    int64_t left = 0;
+
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        BalloonBackendInfo info;
+
+        if (!bb->in_plan) {
+            continue;
+        }
+        balloon_backend_get_info(bb, &info);
+        left += ABS(bb->planned - info.size);
+    }
+    return left;
+}
+
+/*
+ * Put every backend already asked back to where it was when the plan
+ * began.  Best effort: a backend that refuses even that is left alone.
+ */
+static void resize_engine_rollback(ResizeEngine *re, ResizePhase upto)
+{
+    BalloonBackend *bb;
+
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        if (bb->in_plan &&
+            resize_engine_phase_of(bb, bb->start) <= upto) {
+            balloon_backend_set_target(bb, bb->start, NULL);
+        }
+        bb->in_plan = false;
+    }
+}
+
+/*
+ * Ask every backend of @phase (and those already where the plan wants
+ * them, so that a replaced request stops moving them) for its planned
+ * contribution.  All or nothing: on failure, roll back.
+ */
+static bool resize_engine_issue(ResizeEngine *re, ResizePhase phase,
+                                Error **errp)
+{
+    BalloonBackend *bb;
+
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        if (!bb->in_plan || resize_engine_phase_of(bb, bb->start) != phase) {
+            continue;
+        }
+        if (!balloon_backend_set_target(bb, bb->planned, errp)) {
+            resize_engine_rollback(re, phase);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Is every backend of @phase where the plan wants it? */
+static bool resize_engine_phase_reached(ResizeEngine *re, ResizePhase phase)
+{
+    BalloonBackend *bb;
+
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        BalloonBackendInfo info;
+
+        if (!bb->in_plan || resize_engine_phase_of(bb, bb->start) != phase) {
+            continue;
+        }
+        balloon_backend_get_info(bb, &info);
+        if (info.size != bb->planned) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Does a backend of @phase wait for its guest driver? */
+static bool resize_engine_phase_waits_driver(ResizeEngine *re,
+                                             ResizePhase phase)
+{
+    BalloonBackend *bb;
+
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        BalloonBackendInfo info;
+
+        if (!bb->in_plan || resize_engine_phase_of(bb, bb->start) != phase) {
+            continue;
+        }
+        balloon_backend_get_info(bb, &info);
+        if (!info.driver_connected && info.size != bb->planned) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Start phases from re->phase on until one has work left; returns false
+ * (after rollback) if a backend refused.
+ */
+static bool resize_engine_advance(ResizeEngine *re, Error **errp)
+{
+    while (re->phase < RESIZE_PHASE_DONE &&
+           resize_engine_phase_reached(re, re->phase)) {
+        re->phase++;
+        if (re->phase < RESIZE_PHASE_DONE &&
+            !resize_engine_issue(re, re->phase, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool resize_engine_request(ResizeEngine *re, int64_t target,
+                           const char *param, int64_t now_ms, Error **errp)
+{
+    BalloonBackend *bb;
+    int64_t min, max;
+
+    if (!resize_engine_limits(re, &min, &max)) {
+        error_setg(errp, "No memory resize backend is present");
+        return false;
+    }
+    if (target <= 0 || target < min || target > max) {
+        error_setg(errp, "Parameter '%s' expects a guest size from %" PRId64
+                   " to %" PRId64 " bytes", param, min, max);
+        return false;
+    }
+    target = ROUND_UP(target, RESIZE_ENGINE_PAGE);
+    target = MIN(target, max);
+
+    if (resize_engine_busy(re)) {
+        resize_engine_stop(re, RESIZE_STOP_REPLACED);
+    }
+    resize_engine_plan(re, target);
+
+    /* Backends already where the plan wants them stop any older move. */
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        BalloonBackendInfo info;
+
+        if (!bb->in_plan) {
+            continue;
+        }
+        balloon_backend_get_info(bb, &info);
+        if (info.size == bb->planned &&
+            !balloon_backend_set_target(bb, bb->planned, errp)) {
+            QTAILQ_FOREACH(bb, &re->backends, next) {
+                bb->in_plan = false;
+            }
+            return false;
+        }
+    }
+
+    re->has_target = true;
+    re->target = target;
+    re->todo = resize_engine_remaining(re);
+    re->best_remaining = re->todo;
+    re->last_progress_ms = now_ms;
+    re->phase = RESIZE_PHASE_DEFLATE;
+    if (!resize_engine_issue(re, re->phase, errp) ||
+        !resize_engine_advance(re, errp)) {
+        re->has_target = false;
+        re->phase = RESIZE_PHASE_DONE;
+        resize_engine_set_state(re, RESIZE_STATE_FAILED);
+        return false;
+    }
+    resize_engine_set_state(re, RESIZE_STATE_RESIZING);
+    resize_engine_tick(re, now_ms);
+    return true;
+}
+
+void resize_engine_tick(ResizeEngine *re, int64_t now_ms)
+{
+    g_autoptr(Error) err = NULL;
+    int64_t remaining;
+
+    if (!resize_engine_busy(re)) {
+        return;
+    }
+    if (!resize_engine_advance(re, &err)) {
+        re->phase = RESIZE_PHASE_DONE;
+        resize_engine_set_state(re, RESIZE_STATE_FAILED);
+        resize_engine_stop(re, RESIZE_STOP_FAILED);
+        return;
+    }
+    if (re->phase == RESIZE_PHASE_DONE) {
+        resize_engine_set_state(re, RESIZE_STATE_IDLE);
+        resize_engine_stop(re, RESIZE_STOP_REACHED);
+        return;
+    }
+
+    if (resize_engine_phase_waits_driver(re, re->phase)) {
+        /* Waiting for a driver is not a stall: keep the clock fresh. */
+        re->last_progress_ms = now_ms;
+        resize_engine_set_state(re, RESIZE_STATE_NO_GUEST_DRIVER);
+        return;
+    }
+    if (re->state == RESIZE_STATE_NO_GUEST_DRIVER) {
+        /* The driver is back: ask again, a reset may have lost the target. */
+        if (!resize_engine_issue(re, re->phase, &err)) {
+            re->phase = RESIZE_PHASE_DONE;
+            resize_engine_set_state(re, RESIZE_STATE_FAILED);
+            resize_engine_stop(re, RESIZE_STOP_FAILED);
+            return;
+        }
+        resize_engine_set_state(re, RESIZE_STATE_RESIZING);
+    }
+
+    remaining = resize_engine_remaining(re);
+    if (remaining < re->best_remaining) {
+        re->best_remaining = remaining;
+        re->last_progress_ms = now_ms;
+        resize_engine_set_state(re, RESIZE_STATE_RESIZING);
+    } else if (now_ms - re->last_progress_ms >= re->stall_ms &&
+               re->state != RESIZE_STATE_STALLED) {
+        resize_engine_set_state(re, RESIZE_STATE_STALLED);
+        resize_engine_stop(re, RESIZE_STOP_STALLED);
+    }
+}
+
+bool resize_engine_busy(ResizeEngine *re)
+{
+    return re->phase != RESIZE_PHASE_DONE;
+}
+
+void resize_engine_progress(ResizeEngine *re, int64_t *done, int64_t *todo)
+{
+    int64_t left = resize_engine_busy(re) ? resize_engine_remaining(re) : 0;
+
+    *todo = re->todo;
+    *done = MAX(re->todo - left, 0);
+}
+
+const char *resize_engine_state_str(ResizeState state)
+{
+    static const char *const names[RESIZE_STATE__MAX] = {
+        [RESIZE_STATE_IDLE] = "idle",
+        [RESIZE_STATE_RESIZING] = "resizing",
+        [RESIZE_STATE_STALLED] = "stalled",
+        [RESIZE_STATE_NO_GUEST_DRIVER] = "no-guest-driver",
+        [RESIZE_STATE_FAILED] = "failed",
+    };
+
+    g_assert(state < RESIZE_STATE__MAX);
+    return names[state];
+}
+
+const char *resize_engine_stop_reason_str(ResizeStopReason why)
+{
+    static const char *const names[RESIZE_STOP__MAX] = {
+        [RESIZE_STOP_REACHED] = "reached",
+        [RESIZE_STOP_REPLACED] = "replaced",
+        [RESIZE_STOP_STALLED] = "stalled",
+        [RESIZE_STOP_FAILED] = "failed",
+    };
+
+    g_assert(why < RESIZE_STOP__MAX);
+    return names[why];
+}

@@ -1,0 +1,127 @@
+/*
+ * Unified balloon frontend: backend registry, planner and resize driver
+ *
+ * Free of QOM and guest dependencies: the engine sees backends only
+ * through BalloonBackendClass and time only through the @now_ms its
+ * callers pass, so it is unit-tested with mock backends
+ * (tests/unit/test-resize-engine.c).  balloon-frontend.c connects it to
+ * QMP, timers and the devices.
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef UBF_RESIZE_ENGINE_H
+#define UBF_RESIZE_ENGINE_H
+
+#include "balloon-backend.h"
+
+typedef enum ResizeState {
+    RESIZE_STATE_IDLE,              /* no resize in flight */
+    RESIZE_STATE_RESIZING,          /* backends are moving */
+    RESIZE_STATE_STALLED,           /* no progress for stall_ms */
+    RESIZE_STATE_NO_GUEST_DRIVER,   /* waiting for a guest driver */
+    RESIZE_STATE_FAILED,            /* a backend refused; rolled back */
+    RESIZE_STATE__MAX,
+} ResizeState;
+
+typedef enum ResizeStopReason {
+    RESIZE_STOP_REACHED,            /* the guest has the target size */
+    RESIZE_STOP_REPLACED,           /* a newer request took over */
+    RESIZE_STOP_STALLED,            /* no progress; still pending */
+    RESIZE_STOP_FAILED,             /* refused, rolled back */
+    RESIZE_STOP__MAX,
+} ResizeStopReason;
+
+/* Steps of a plan, run strictly one after the other. */
+typedef enum ResizePhase {
+    RESIZE_PHASE_DEFLATE,           /* balloons give memory back */
+    RESIZE_PHASE_MEM,               /* virtio-mem plugs or unplugs */
+    RESIZE_PHASE_INFLATE,           /* balloons take memory */
+    RESIZE_PHASE_DONE,
+} ResizePhase;
+
+typedef struct ResizeEngine ResizeEngine;
+
+typedef struct ResizeEngineOps {
+    /* Optional: the state changed from @old to @state. */
+    void (*state_changed)(ResizeEngine *re, ResizeState old,
+                          ResizeState state);
+    /* Optional: a request stopped (see ResizeStopReason). */
+    void (*stopped)(ResizeEngine *re, ResizeStopReason why, int64_t target,
+                    int64_t actual);
+} ResizeEngineOps;
+
+struct ResizeEngine {
+    QTAILQ_HEAD(, BalloonBackend) backends;
+    const ResizeEngineOps *ops;
+    void *opaque;
+
+    /* Configuration */
+    int64_t base;                   /* boot RAM + DIMMs, bytes */
+    int64_t floor;                  /* smallest target accepted, bytes */
+    int64_t stall_ms;               /* no progress this long: stalled */
+
+    /* The request in flight (or the last one) */
+    bool has_target;
+    int64_t target;
+    ResizeState state;
+    ResizePhase phase;
+    int64_t todo;                   /* bytes to move in all */
+    int64_t best_remaining;         /* least bytes left seen so far */
+    int64_t last_progress_ms;       /* when best_remaining last fell */
+};
+
+void resize_engine_init(ResizeEngine *re, const ResizeEngineOps *ops,
+                        void *opaque, int64_t base);
+
+/* Register @bb; its klass, id and opaque must be set. */
+void resize_engine_add(ResizeEngine *re, BalloonBackend *bb);
+/* Unregister @bb; a plan in flight forgets it. */
+void resize_engine_remove(ResizeEngine *re, BalloonBackend *bb);
+unsigned int resize_engine_count(ResizeEngine *re);
+BalloonBackend *resize_engine_find_opaque(ResizeEngine *re, void *opaque);
+
+/* The guest size: base + every backend's contribution. */
+int64_t resize_engine_actual(ResizeEngine *re);
+
+/*
+ * The targets a request may ask for now: [*min, *max], from the floor,
+ * the balloons' and the virtio-mem devices' ranges.  Returns false if no
+ * backend is registered.
+ */
+bool resize_engine_limits(ResizeEngine *re, int64_t *min, int64_t *max);
+
+/*
+ * Make @target (bytes, the whole guest size) the goal: validate it, plan
+ * and start the first step.  A request in flight stops with
+ * RESIZE_STOP_REPLACED.  @param names the parameter in error messages.
+ * On error nothing changes.
+ */
+bool resize_engine_request(ResizeEngine *re, int64_t target,
+                           const char *param, int64_t now_ms, Error **errp);
+
+/*
+ * Check progress and start the next step when the current one is done.
+ * Call periodically while resize_engine_busy().
+ */
+void resize_engine_tick(ResizeEngine *re, int64_t now_ms);
+
+/* A request is in flight (resizing, stalled or waiting for a driver). */
+bool resize_engine_busy(ResizeEngine *re);
+
+/* Bytes moved so far and bytes to move in all for the request. */
+void resize_engine_progress(ResizeEngine *re, int64_t *done, int64_t *todo);
+
+/*
+ * The balloon a plan uses: hv-balloon if its driver is connected, else
+ * the first balloon with a connected driver, else the first balloon.
+ * NULL if there is none.
+ */
+BalloonBackend *resize_engine_active_balloon(ResizeEngine *re);
+
+const char *resize_engine_state_str(ResizeState state);
+const char *resize_engine_stop_reason_str(ResizeStopReason why);
+
+#endif

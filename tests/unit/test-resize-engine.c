@@ -1,0 +1,558 @@
+/*
+ * Unit tests of the frontend's registry, planner and resize driver, with
+ * mock backends of all three kinds.
+ *
+ * The mocks model each backend's contract: a guest driver that moves the
+ * contribution toward the last target by a bounded amount per tick
+ * (virtio-balloon: pages; virtio-mem: whole blocks; hv-balloon: pages
+ * when ballooning, aligned chunks when hot-adding), that may be absent or
+ * stuck, and a host side that may refuse a request.
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "qapi/error.h"
+#include "resize-engine.h"
+
+#define BASE (1 * GiB)
+#define BLOCK (2 * MiB)
+#define TICK_MS 50
+
+typedef struct Mock {
+    BalloonBackend bb;
+    BalloonBackendInfo info;
+    int64_t target;
+    int64_t rate;           /* bytes the guest moves per tick */
+    int64_t hotadd_align;   /* hv-balloon: hot-add chunk */
+    bool refuse;            /* set_target fails */
+    unsigned int set_calls;
+    int64_t set_at_tick;    /* tick of the last set_target */
+} Mock;
+
+static GString *events;     /* "set:<id>:<MiB> ", "stop:<reason> " ... */
+static int64_t now_ms;
+static int64_t tick_no;
+
+static void mock_get_info(BalloonBackend *bb, BalloonBackendInfo *info)
+{
+    *info = ((Mock *)bb->opaque)->info;
+}
+
+static bool mock_set_target(BalloonBackend *bb, int64_t size, Error **errp)
+{
+    Mock *m = bb->opaque;
+
+    if (m->refuse) {
+        error_setg(errp, "%s refuses", bb->id);
+        return false;
+    }
+    g_assert_cmpint(size, >=, m->info.min_size);
+    g_assert_cmpint(size, <=, m->info.max_size);
+    g_assert_cmpint(size % (int64_t)m->info.granularity, ==, 0);
+    m->target = size;
+    m->set_calls++;
+    m->set_at_tick = tick_no;
+    g_string_append_printf(events, "set:%s:%" PRId64 " ", bb->id,
+                           size / (int64_t)MiB);
+    return true;
+}
+
+static const BalloonBackendClass mock_classes[] = {
+    [BALLOON_BACKEND_KIND_VIRTIO_BALLOON] = {
+        BALLOON_BACKEND_KIND_VIRTIO_BALLOON, mock_get_info, mock_set_target },
+    [BALLOON_BACKEND_KIND_VIRTIO_MEM] = {
+        BALLOON_BACKEND_KIND_VIRTIO_MEM, mock_get_info, mock_set_target },
+    [BALLOON_BACKEND_KIND_HV_BALLOON] = {
+        BALLOON_BACKEND_KIND_HV_BALLOON, mock_get_info, mock_set_target },
+};
+
+static void mock_init(Mock *m, BalloonBackendKind kind, const char *id,
+                      int64_t min, int64_t max, uint64_t gran)
+{
+    memset(m, 0, sizeof(*m));
+    m->bb.klass = &mock_classes[kind];
+    m->bb.id = (char *)id;
+    m->bb.opaque = m;
+    m->info.driver_connected = true;
+    m->info.node = -1;
+    m->info.min_size = min;
+    m->info.max_size = max;
+    m->info.granularity = gran;
+    m->rate = 256 * MiB;
+}
+
+static void mock_virtio_balloon(Mock *m, const char *id)
+{
+    mock_init(m, BALLOON_BACKEND_KIND_VIRTIO_BALLOON, id,
+              -(BASE - 4 * KiB), 0, 4 * KiB);
+}
+
+static void mock_virtio_mem(Mock *m, const char *id, int64_t max)
+{
+    mock_init(m, BALLOON_BACKEND_KIND_VIRTIO_MEM, id, 0, max, BLOCK);
+}
+
+static void mock_hv_balloon(Mock *m, const char *id, int64_t memdev)
+{
+    mock_init(m, BALLOON_BACKEND_KIND_HV_BALLOON, id, -(BASE - 4 * KiB),
+              memdev, 4 * KiB);
+    m->hotadd_align = 128 * MiB;
+}
+
+/* The guest driver's share of one tick. */
+static void mock_step(Mock *m)
+{
+    int64_t diff = m->target - m->info.size;
+    int64_t step;
+
+    if (!m->info.driver_connected || diff == 0 || m->rate == 0) {
+        return;
+    }
+    step = MIN(ABS(diff), m->rate);
+    if (m->hotadd_align && diff > 0 && m->info.size >= 0) {
+        /* hv-balloon hot-adds whole aligned chunks, never past target */
+        int64_t chunk = QEMU_ALIGN_DOWN(step, m->hotadd_align);
+
+        step = chunk ? chunk : step;
+    }
+    m->info.size += diff > 0 ? step : -step;
+}
+
+static void on_stopped(ResizeEngine *re, ResizeStopReason why, int64_t target,
+                       int64_t actual)
+{
+    g_string_append_printf(events, "stop:%s ",
+                           resize_engine_stop_reason_str(why));
+}
+
+static void on_state(ResizeEngine *re, ResizeState old, ResizeState state)
+{
+    g_string_append_printf(events, "state:%s ",
+                           resize_engine_state_str(state));
+}
+
+static const ResizeEngineOps test_ops = {
+    .state_changed = on_state,
+    .stopped = on_stopped,
+};
+
+static void setup(ResizeEngine *re)
+{
+    if (events) {
+        g_string_free(events, TRUE);
+    }
+    events = g_string_new(NULL);
+    now_ms = 0;
+    tick_no = 0;
+    resize_engine_init(re, &test_ops, NULL, BASE);
+}
+
+/* Run guest and engine until idle or @max_ticks. */
+static void run(ResizeEngine *re, Mock **mocks, int n, int max_ticks)
+{
+    int i, t;
+
+    for (t = 0; t < max_ticks && resize_engine_busy(re); t++) {
+        for (i = 0; i < n; i++) {
+            mock_step(mocks[i]);
+        }
+        now_ms += TICK_MS;
+        tick_no++;
+        resize_engine_tick(re, now_ms);
+    }
+}
+
+static void test_registry(void)
+{
+    ResizeEngine re;
+    Mock b, m0, m1;
+
+    setup(&re);
+    g_assert_cmpint(resize_engine_count(&re), ==, 0);
+    g_assert_cmpint(resize_engine_actual(&re), ==, BASE);
+    mock_virtio_balloon(&b, "balloon0");
+    mock_virtio_mem(&m0, "vmem0", 1 * GiB);
+    mock_virtio_mem(&m1, "vmem1", 1 * GiB);
+    resize_engine_add(&re, &b.bb);
+    resize_engine_add(&re, &m0.bb);
+    resize_engine_add(&re, &m1.bb);
+    g_assert_cmpint(resize_engine_count(&re), ==, 3);
+    g_assert_true(resize_engine_find_opaque(&re, &m1) == &m1.bb);
+
+    /* One definition of size: base + plugged - ballooned */
+    m0.info.size = 256 * MiB;
+    b.info.size = -64 * MiB;
+    g_assert_cmpint(resize_engine_actual(&re), ==, BASE + 192 * MiB);
+
+    resize_engine_remove(&re, &m0.bb);
+    g_assert_cmpint(resize_engine_count(&re), ==, 2);
+    g_assert_null(resize_engine_find_opaque(&re, &m0));
+    g_assert_cmpint(resize_engine_actual(&re), ==, BASE - 64 * MiB);
+}
+
+static void test_bad_input(void)
+{
+    static const int64_t bad[] = { 0, -1, -4096, 3 * GiB + 4096, INT64_MAX,
+                                   INT64_MIN, 256 * MiB - 4096 };
+    ResizeEngine re;
+    Mock b, m;
+    int64_t min, max;
+    int i;
+
+    setup(&re);
+    re.floor = 256 * MiB;
+    mock_virtio_balloon(&b, "balloon0");
+    mock_virtio_mem(&m, "vmem0", 2 * GiB);
+    resize_engine_add(&re, &b.bb);
+    resize_engine_add(&re, &m.bb);
+    g_assert_true(resize_engine_limits(&re, &min, &max));
+    g_assert_cmpint(min, ==, 256 * MiB);
+    g_assert_cmpint(max, ==, 3 * GiB);
+
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        Error *err = NULL;
+
+        g_assert_false(resize_engine_request(&re, bad[i], "value", 0, &err));
+        g_assert_nonnull(err);
+        g_assert_cmpstr(error_get_pretty(err), ==,
+                        "Parameter 'value' expects a guest size from "
+                        "268435456 to 3221225472 bytes");
+        error_free(err);
+    }
+    /* Nothing changed: no backend was asked, no event, no target. */
+    g_assert_cmpint(b.set_calls + m.set_calls, ==, 0);
+    g_assert_cmpstr(events->str, ==, "");
+    g_assert_false(re.has_target);
+    g_assert_false(resize_engine_busy(&re));
+}
+
+static void test_no_backend(void)
+{
+    ResizeEngine re;
+    Error *err = NULL;
+    int64_t min, max;
+
+    setup(&re);
+    g_assert_false(resize_engine_limits(&re, &min, &max));
+    g_assert_false(resize_engine_request(&re, GiB, "value", 0, &err));
+    error_free_or_abort(&err);
+}
+
+/* Grow 1 GiB -> 3 GiB with 256 MiB ballooned: deflate, then plug. */
+static void test_grow_sequenced(void)
+{
+    ResizeEngine re;
+    Mock b, m;
+    Mock *all[] = { &b, &m };
+
+    setup(&re);
+    mock_virtio_balloon(&b, "balloon0");
+    mock_virtio_mem(&m, "vmem0", 2 * GiB);
+    b.info.size = b.target = -256 * MiB;
+    resize_engine_add(&re, &b.bb);
+    resize_engine_add(&re, &m.bb);
+
+    g_assert_true(resize_engine_request(&re, 3 * GiB, "value", 0,
+                                        &error_abort));
+    /* Only the balloon moves first. */
+    g_assert_cmpstr(events->str, ==, "set:balloon0:0 state:resizing ");
+    run(&re, all, 2, 1000);
+    g_assert_cmpint(resize_engine_actual(&re), ==, 3 * GiB);
+    g_assert_cmpint(m.info.size, ==, 2 * GiB);
+    g_assert_cmpint(b.info.size, ==, 0);
+    g_assert_cmpint(m.set_at_tick, >, b.set_at_tick);
+    g_assert_cmpstr(events->str, ==, "set:balloon0:0 state:resizing "
+                    "set:vmem0:2048 state:idle stop:reached ");
+}
+
+/* Shrink 3 GiB -> 512 MiB: unplug first, inflate only after. */
+static void test_shrink_sequenced(void)
+{
+    ResizeEngine re;
+    Mock b, m;
+    Mock *all[] = { &b, &m };
+    int64_t done, todo;
+
+    setup(&re);
+    mock_virtio_balloon(&b, "balloon0");
+    mock_virtio_mem(&m, "vmem0", 2 * GiB);
+    m.info.size = m.target = 2 * GiB;
+    resize_engine_add(&re, &b.bb);
+    resize_engine_add(&re, &m.bb);
+
+    g_assert_true(resize_engine_request(&re, 512 * MiB, "value", 0,
+                                        &error_abort));
+    g_assert_cmpstr(events->str, ==, "set:vmem0:0 state:resizing ");
+    resize_engine_progress(&re, &done, &todo);
+    g_assert_cmpint(todo, ==, 2 * GiB + 512 * MiB);
+    g_assert_cmpint(done, ==, 0);
+    run(&re, all, 2, 3);
+    /* Mid-unplug: the balloon has not been asked yet. */
+    g_assert_cmpint(b.set_calls, ==, 0);
+    g_assert_cmpint(m.info.size, >, 0);
+    resize_engine_progress(&re, &done, &todo);
+    g_assert_cmpint(done, >, 0);
+    g_assert_cmpint(done, <, todo);
+
+    run(&re, all, 2, 1000);
+    g_assert_cmpint(resize_engine_actual(&re), ==, 512 * MiB);
+    g_assert_cmpint(b.info.size, ==, -512 * MiB);
+    g_assert_cmpint(b.set_at_tick, >, m.set_at_tick);
+    g_assert_cmpstr(events->str, ==, "set:vmem0:0 state:resizing "
+                    "set:balloon0:-512 state:idle stop:reached ");
+}
+
+/* A target between blocks: plug a whole block, balloon the excess. */
+static void test_sub_block_exact(void)
+{
+    ResizeEngine re;
+    Mock b, m;
+    Mock *all[] = { &b, &m };
+    int64_t target = BASE + 3 * MiB + 8 * KiB;
+
+    setup(&re);
+    mock_virtio_balloon(&b, "balloon0");
+    mock_virtio_mem(&m, "vmem0", 1 * GiB);
+    resize_engine_add(&re, &b.bb);
+    resize_engine_add(&re, &m.bb);
+    g_assert_true(resize_engine_request(&re, target, "value", 0,
+                                        &error_abort));
+    run(&re, all, 2, 1000);
+    g_assert_cmpint(m.info.size, ==, 4 * MiB);
+    g_assert_cmpint(b.info.size, ==, -(1 * MiB - 8 * KiB));
+    g_assert_cmpint(resize_engine_actual(&re), ==, target);
+
+    /* Not page aligned: rounded up to the next page. */
+    g_assert_true(resize_engine_request(&re, target + 1, "value", now_ms,
+                                        &error_abort));
+    run(&re, all, 2, 1000);
+    g_assert_cmpint(resize_engine_actual(&re), ==, target + 4 * KiB);
+}
+
+/* Without a balloon, virtio-mem never goes past the target. */
+static void test_virtio_mem_only(void)
+{
+    ResizeEngine re;
+    Mock m0, m1;
+    Mock *all[] = { &m0, &m1 };
+    int64_t min, max;
+    Error *err = NULL;
+
+    setup(&re);
+    mock_virtio_mem(&m0, "vmem0", 512 * MiB);
+    mock_virtio_mem(&m1, "vmem1", 512 * MiB);
+    resize_engine_add(&re, &m0.bb);
+    resize_engine_add(&re, &m1.bb);
+    g_assert_true(resize_engine_limits(&re, &min, &max));
+    g_assert_cmpint(min, ==, BASE);
+    g_assert_cmpint(max, ==, BASE + GiB);
+
+    g_assert_true(resize_engine_request(&re, BASE + 700 * MiB + 1 * MiB,
+                                        "size", 0, &error_abort));
+    run(&re, all, 2, 1000);
+    g_assert_cmpint(m0.info.size, ==, 512 * MiB);
+    g_assert_cmpint(m1.info.size, ==, 188 * MiB);
+    g_assert_cmpint(resize_engine_actual(&re), ==, BASE + 700 * MiB);
+
+    g_assert_false(resize_engine_request(&re, BASE - 4 * KiB, "size", 0,
+                                         &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "Parameter 'size' expects a guest size from 1073741824 "
+                    "to 2147483648 bytes");
+    error_free(err);
+}
+
+/* A new request replaces the one in flight and is planned from now. */
+static void test_replace_in_flight(void)
+{
+    ResizeEngine re;
+    Mock b, m;
+    Mock *all[] = { &b, &m };
+
+    setup(&re);
+    mock_virtio_balloon(&b, "balloon0");
+    mock_virtio_mem(&m, "vmem0", 2 * GiB);
+    m.rate = 64 * MiB;
+    resize_engine_add(&re, &b.bb);
+    resize_engine_add(&re, &m.bb);
+
+    g_assert_true(resize_engine_request(&re, 3 * GiB, "value", 0,
+                                        &error_abort));
+    run(&re, all, 2, 4);
+    g_assert_true(resize_engine_busy(&re));
+    g_assert_cmpint(m.info.size, ==, 256 * MiB);
+
+    g_string_truncate(events, 0);
+    g_assert_true(resize_engine_request(&re, 768 * MiB, "value", now_ms,
+                                        &error_abort));
+    g_assert_cmpstr(events->str, ==, "stop:replaced set:vmem0:0 ");
+    run(&re, all, 2, 1000);
+    g_assert_cmpint(resize_engine_actual(&re), ==, 768 * MiB);
+    g_assert_cmpint(m.info.size, ==, 0);
+    g_assert_cmpint(b.info.size, ==, -256 * MiB);
+    g_assert_cmpstr(events->str, ==, "stop:replaced set:vmem0:0 "
+                    "set:balloon0:-256 state:idle stop:reached ");
+}
+
+/* A guest that never answers: stalled after stall_ms, nothing lost. */
+static void test_guest_never_answers(void)
+{
+    ResizeEngine re;
+    Mock b;
+    Mock *all[] = { &b };
+
+    setup(&re);
+    re.stall_ms = 1000;
+    mock_virtio_balloon(&b, "balloon0");
+    b.rate = 0;                         /* stuck driver */
+    resize_engine_add(&re, &b.bb);
+    g_assert_true(resize_engine_request(&re, 512 * MiB, "value", 0,
+                                        &error_abort));
+    run(&re, all, 1, 1000 / TICK_MS - 1);
+    g_assert_cmpint(re.state, ==, RESIZE_STATE_RESIZING);
+    run(&re, all, 1, 5);
+    g_assert_cmpint(re.state, ==, RESIZE_STATE_STALLED);
+    g_assert_true(resize_engine_busy(&re));
+    g_assert_true(re.has_target);
+    g_assert_cmpint(re.target, ==, 512 * MiB);
+    /* Reported once, not on every tick. */
+    run(&re, all, 1, 100);
+    g_assert_cmpstr(events->str, ==, "set:balloon0:-512 state:resizing "
+                    "state:stalled stop:stalled ");
+
+    /* The guest wakes up: the request completes. */
+    b.rate = 128 * MiB;
+    run(&re, all, 1, 1000);
+    g_assert_cmpint(resize_engine_actual(&re), ==, 512 * MiB);
+    g_assert_cmpint(re.state, ==, RESIZE_STATE_IDLE);
+}
+
+/* No driver yet: pending, applied when the driver connects. */
+static void test_no_guest_driver(void)
+{
+    ResizeEngine re;
+    Mock b;
+    Mock *all[] = { &b };
+
+    setup(&re);
+    re.stall_ms = 1000;
+    mock_virtio_balloon(&b, "balloon0");
+    b.info.driver_connected = false;
+    resize_engine_add(&re, &b.bb);
+    g_assert_true(resize_engine_request(&re, 768 * MiB, "value", 0,
+                                        &error_abort));
+    run(&re, all, 1, 200);          /* 10 s: longer than stall_ms */
+    g_assert_cmpint(re.state, ==, RESIZE_STATE_NO_GUEST_DRIVER);
+    g_assert_null(strstr(events->str, "stalled"));
+
+    b.info.driver_connected = true;
+    b.target = 0;                   /* a reset lost the request */
+    run(&re, all, 1, 1000);
+    g_assert_cmpint(resize_engine_actual(&re), ==, 768 * MiB);
+    g_assert_cmpstr(events->str, ==, "set:balloon0:-256 state:resizing "
+                    "state:no-guest-driver set:balloon0:-256 state:resizing "
+                    "state:idle stop:reached ");
+}
+
+/* hv-balloon: hot-add past boot size; preferred when its driver is up. */
+static void test_hv_balloon_hot_add(void)
+{
+    ResizeEngine re;
+    Mock vb, hv;
+    Mock *all[] = { &vb, &hv };
+    int64_t min, max;
+
+    setup(&re);
+    mock_virtio_balloon(&vb, "balloon0");
+    mock_hv_balloon(&hv, "hvb0", 4 * GiB);
+    resize_engine_add(&re, &vb.bb);
+    resize_engine_add(&re, &hv.bb);
+    g_assert_true(resize_engine_active_balloon(&re) == &hv.bb);
+    g_assert_true(resize_engine_limits(&re, &min, &max));
+    g_assert_cmpint(max, ==, BASE + 4 * GiB);
+
+    /* Mixed: grow by hot-add to 2.5 GiB + 4 KiB (not chunk aligned) */
+    g_assert_true(resize_engine_request(&re, BASE + 1536 * MiB + 4 * KiB,
+                                        "value", 0, &error_abort));
+    run(&re, all, 2, 1000);
+    g_assert_cmpint(hv.info.size, ==, 1536 * MiB + 4 * KiB);
+    g_assert_cmpint(vb.set_calls, ==, 0);
+    g_assert_cmpint(resize_engine_actual(&re), ==, BASE + 1536 * MiB + 4 * KiB);
+
+    /* Then shrink below boot size through hv-balloon's ballooning. */
+    g_assert_true(resize_engine_request(&re, 640 * MiB, "value", now_ms,
+                                        &error_abort));
+    run(&re, all, 2, 1000);
+    g_assert_cmpint(hv.info.size, ==, 640 * MiB - BASE);
+    g_assert_cmpint(vb.set_calls, ==, 0);
+
+    /* Windows gone, Linux driver up: virtio-balloon takes over. */
+    hv.info.driver_connected = false;
+    g_assert_true(resize_engine_active_balloon(&re) == &vb.bb);
+}
+
+/* A backend refusing mid-plan: everything asked before is rolled back. */
+static void test_rollback(void)
+{
+    ResizeEngine re;
+    Mock b, m;
+    Mock *all[] = { &b, &m };
+
+    setup(&re);
+    mock_virtio_balloon(&b, "balloon0");
+    mock_virtio_mem(&m, "vmem0", 2 * GiB);
+    b.info.size = b.target = -128 * MiB;
+    m.refuse = true;
+    resize_engine_add(&re, &b.bb);
+    resize_engine_add(&re, &m.bb);
+    g_assert_true(resize_engine_request(&re, 2 * GiB, "value", 0,
+                                        &error_abort));
+    run(&re, all, 2, 1000);
+    g_assert_cmpint(re.state, ==, RESIZE_STATE_FAILED);
+    g_assert_false(resize_engine_busy(&re));
+    g_assert_cmpint(b.target, ==, -128 * MiB);
+    g_assert_cmpstr(events->str, ==, "set:balloon0:0 state:resizing "
+                    "set:balloon0:-128 state:failed stop:failed ");
+
+    /* Refused by the first step: an error, and the balloon is untouched. */
+    g_string_truncate(events, 0);
+    m.info.size = m.target = 512 * MiB;
+    b.set_calls = 0;
+    {
+        Error *err = NULL;
+
+        g_assert_false(resize_engine_request(&re, 640 * MiB, "value", now_ms,
+                                             &err));
+        g_assert_cmpstr(error_get_pretty(err), ==, "vmem0 refuses");
+        error_free(err);
+    }
+    g_assert_cmpint(m.target, ==, 512 * MiB);
+    g_assert_cmpint(b.set_calls, ==, 0);
+    g_assert_cmpint(re.state, ==, RESIZE_STATE_FAILED);
+    g_assert_false(resize_engine_busy(&re));
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/resize-engine/registry", test_registry);
+    g_test_add_func("/resize-engine/bad-input", test_bad_input);
+    g_test_add_func("/resize-engine/no-backend", test_no_backend);
+    g_test_add_func("/resize-engine/grow-sequenced", test_grow_sequenced);
+    g_test_add_func("/resize-engine/shrink-sequenced", test_shrink_sequenced);
+    g_test_add_func("/resize-engine/sub-block-exact", test_sub_block_exact);
+    g_test_add_func("/resize-engine/virtio-mem-only", test_virtio_mem_only);
+    g_test_add_func("/resize-engine/replace-in-flight",
+                    test_replace_in_flight);
+    g_test_add_func("/resize-engine/guest-never-answers",
+                    test_guest_never_answers);
+    g_test_add_func("/resize-engine/no-guest-driver", test_no_guest_driver);
+    g_test_add_func("/resize-engine/hv-balloon-hot-add",
+                    test_hv_balloon_hot_add);
+    g_test_add_func("/resize-engine/rollback", test_rollback);
+    return g_test_run();
+}
