@@ -1,5 +1,5 @@
 /*
- * Unified balloon frontend: the registry of guest memory resize backends
+ * Unified balloon frontend: QMP, events and timers around the engine
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -7,132 +7,391 @@
  */
 
 #include "qemu/osdep.h"
-#include "qemu/queue.h"
+#include "qemu/timer.h"
+#include "qemu/units.h"
+#include "hw/boards.h"
 #include "system/kvm.h"
+#include "system/numa.h"
 #include "qapi/error.h"
 #include "qapi/qapi-commands-machine.h"
+#include "qapi/qapi-commands-memory-resize.h"
+#include "qapi/qapi-events-machine.h"
+#include "qapi/qapi-events-memory-resize.h"
 #include "qapi/qmp/qerror.h"
 #include "balloon-frontend.h"
+#include "resize-engine.h"
+#include "../backends/backends.h"
 #include "trace.h"
 
-typedef struct BalloonFrontendEntry {
-    QEMUBalloonEvent *event_fn;
-    QEMUBalloonStatus *stat_fn;
-    void *opaque;
-    QTAILQ_ENTRY(BalloonFrontendEntry) next;
-} BalloonFrontendEntry;
+/* How often a resize in flight is checked. */
+#define BALLOON_FRONTEND_TICK_MS 50
 
-static QTAILQ_HEAD(, BalloonFrontendEntry) balloon_frontend_entries =
-    QTAILQ_HEAD_INITIALIZER(balloon_frontend_entries);
+typedef struct BalloonFrontend {
+    ResizeEngine engine;
+    QEMUTimer *timer;
+    int64_t last_reported;      /* guest size in the last BALLOON_CHANGE */
+} BalloonFrontend;
 
-/*
- * The backend that 'balloon' and 'query-balloon' talk to: the first one
- * registered.  Registration order is realize order.
- */
-static BalloonFrontendEntry *balloon_frontend_active(void)
+static BalloonFrontend *balloon_frontend_get(void);
+
+int64_t balloon_frontend_base_size(void)
 {
-    return QTAILQ_FIRST(&balloon_frontend_entries);
+    MachineState *ms = MACHINE(qdev_get_machine());
+
+    return ms->ram_size +
+           (ms->device_memory ? ms->device_memory->dimm_size : 0);
 }
 
-unsigned int balloon_frontend_backend_count(void)
+/* The engine, with the base size as it is now (DIMMs come and go). */
+static ResizeEngine *balloon_frontend_engine(void)
 {
-    BalloonFrontendEntry *e;
-    unsigned int count = 0;
+    ResizeEngine *re = &balloon_frontend_get()->engine;
 
-    QTAILQ_FOREACH(e, &balloon_frontend_entries, next) {
-        count++;
+    re->base = balloon_frontend_base_size();
+    return re;
+}
+
+static int64_t balloon_frontend_now_ms(void)
+{
+    return qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+}
+
+/* Emit BALLOON_CHANGE when the guest size moved, whichever backend did. */
+static void balloon_frontend_report(BalloonFrontend *bf)
+{
+    int64_t actual = resize_engine_actual(balloon_frontend_engine());
+
+    if (actual != bf->last_reported) {
+        trace_balloon_frontend_size_changed(bf->last_reported, actual);
+        bf->last_reported = actual;
+        qapi_event_send_balloon_change(actual);
     }
-    return count;
+}
+
+static void balloon_frontend_tick(void *opaque)
+{
+    BalloonFrontend *bf = opaque;
+    ResizeEngine *re = balloon_frontend_engine();
+
+    resize_engine_tick(re, balloon_frontend_now_ms());
+    balloon_frontend_report(bf);
+    if (resize_engine_busy(re)) {
+        timer_mod(bf->timer, balloon_frontend_now_ms() +
+                  BALLOON_FRONTEND_TICK_MS);
+    }
+}
+
+static void balloon_frontend_state_changed(ResizeEngine *re, ResizeState old,
+                                           ResizeState state)
+{
+    trace_balloon_frontend_state(resize_engine_state_str(old),
+                                 resize_engine_state_str(state));
+    qapi_event_send_memory_resize_state((MemoryResizeState)state,
+                                        re->target,
+                                        resize_engine_actual(re));
+}
+
+static void balloon_frontend_stopped(ResizeEngine *re, ResizeStopReason why,
+                                     int64_t target, int64_t actual)
+{
+    trace_balloon_frontend_stopped(resize_engine_stop_reason_str(why),
+                                   target, actual);
+    qapi_event_send_memory_resize_done(target, actual,
+                                       (MemoryResizeStopReason)why);
+}
+
+static const ResizeEngineOps balloon_frontend_engine_ops = {
+    .state_changed = balloon_frontend_state_changed,
+    .stopped = balloon_frontend_stopped,
+};
+
+QEMU_BUILD_BUG_ON((int)RESIZE_STATE__MAX != (int)MEMORY_RESIZE_STATE__MAX);
+QEMU_BUILD_BUG_ON((int)RESIZE_STOP__MAX !=
+                  (int)MEMORY_RESIZE_STOP_REASON__MAX);
+QEMU_BUILD_BUG_ON((int)BALLOON_BACKEND_KIND__MAX !=
+                  (int)MEMORY_RESIZE_BACKEND_TYPE__MAX);
+
+static BalloonFrontend *balloon_frontend_get(void)
+{
+    static BalloonFrontend *bf;
+
+    if (!bf) {
+        bf = g_new0(BalloonFrontend, 1);
+        resize_engine_init(&bf->engine, &balloon_frontend_engine_ops, bf, 0);
+        bf->timer = timer_new_ms(QEMU_CLOCK_REALTIME, balloon_frontend_tick,
+                                 bf);
+        bf->last_reported = -1;
+    }
+    return bf;
+}
+
+void balloon_frontend_add_backend(BalloonBackend *bb)
+{
+    ResizeEngine *re = balloon_frontend_engine();
+
+    resize_engine_add(re, bb);
+    trace_balloon_frontend_register(bb->id,
+                                    balloon_backend_kind_str(bb->klass->kind),
+                                    resize_engine_count(re));
+}
+
+void balloon_frontend_remove_backend(BalloonBackend *bb)
+{
+    ResizeEngine *re = balloon_frontend_engine();
+
+    resize_engine_remove(re, bb);
+    trace_balloon_frontend_unregister(bb->id, resize_engine_count(re));
+}
+
+void balloon_frontend_backend_changed(void)
+{
+    BalloonFrontend *bf = balloon_frontend_get();
+
+    resize_engine_tick(balloon_frontend_engine(), balloon_frontend_now_ms());
+    balloon_frontend_report(bf);
+}
+
+void qemu_balloon_changed(void)
+{
+    balloon_frontend_backend_changed();
+}
+
+int qemu_add_balloon_handler(QEMUBalloonEvent *event_func,
+                             QEMUBalloonStatus *stat_func, void *opaque)
+{
+    BalloonBackend *bb;
+
+    /* Both in-tree callers pass their device as @opaque. */
+    bb = virtio_balloon_backend_new(OBJECT(opaque), event_func);
+    if (!bb) {
+        bb = legacy_balloon_backend_new(OBJECT(opaque), event_func,
+                                        stat_func);
+    }
+    balloon_frontend_add_backend(bb);
+    return 0;
+}
+
+void qemu_remove_balloon_handler(void *opaque)
+{
+    ResizeEngine *re = balloon_frontend_engine();
+    BalloonBackend *bb = resize_engine_find_opaque(re, opaque);
+
+    if (!bb) {
+        return;
+    }
+    balloon_frontend_remove_backend(bb);
+    if (bb->klass->kind == BALLOON_BACKEND_KIND_VIRTIO_BALLOON) {
+        virtio_balloon_backend_free(bb);
+    } else {
+        legacy_balloon_backend_free(bb);
+    }
 }
 
 /*
  * The error classes below are part of the QMP contract: libvirt treats
  * DeviceNotActive and KVMMissingCap from 'balloon' as soft failures.
  */
-static BalloonFrontendEntry *balloon_frontend_get_active(Error **errp)
+static ResizeEngine *balloon_frontend_check(Error **errp)
 {
-    BalloonFrontendEntry *e;
+    ResizeEngine *re;
 
     if (kvm_enabled() && !kvm_has_sync_mmu()) {
         error_set(errp, ERROR_CLASS_KVM_MISSING_CAP,
                   "Using KVM without synchronous MMU, balloon unavailable");
         return NULL;
     }
-    e = balloon_frontend_active();
-    if (!e) {
+    re = balloon_frontend_engine();
+    if (!resize_engine_count(re)) {
         error_set(errp, ERROR_CLASS_DEVICE_NOT_ACTIVE,
                   "No balloon device has been activated");
         return NULL;
     }
-    return e;
+    return re;
 }
 
-int qemu_add_balloon_handler(QEMUBalloonEvent *event_func,
-                             QEMUBalloonStatus *stat_func, void *opaque)
+static bool balloon_frontend_request(int64_t target, const char *param,
+                                     Error **errp)
 {
-    BalloonFrontendEntry *e;
+    BalloonFrontend *bf = balloon_frontend_get();
+    ResizeEngine *re = balloon_frontend_check(errp);
 
-    if (!QTAILQ_EMPTY(&balloon_frontend_entries)) {
-        /*
-         * Same policy as QEMU's single handler slot until the planner can
-         * drive several backends.
-         */
-        trace_balloon_frontend_register_refused(opaque);
-        return -1;
+    if (!re) {
+        return false;
     }
-
-    e = g_new0(BalloonFrontendEntry, 1);
-    e->event_fn = event_func;
-    e->stat_fn = stat_func;
-    e->opaque = opaque;
-    QTAILQ_INSERT_TAIL(&balloon_frontend_entries, e, next);
-    trace_balloon_frontend_register(opaque, balloon_frontend_backend_count());
-    return 0;
-}
-
-void qemu_remove_balloon_handler(void *opaque)
-{
-    BalloonFrontendEntry *e, *tmp;
-
-    QTAILQ_FOREACH_SAFE(e, &balloon_frontend_entries, next, tmp) {
-        if (e->opaque == opaque) {
-            QTAILQ_REMOVE(&balloon_frontend_entries, e, next);
-            g_free(e);
-            trace_balloon_frontend_unregister(opaque,
-                                              balloon_frontend_backend_count());
-            return;
-        }
+    trace_balloon_frontend_request(param, target);
+    if (!resize_engine_request(re, target, param, balloon_frontend_now_ms(),
+                               errp)) {
+        return false;
     }
+    balloon_frontend_report(bf);
+    if (resize_engine_busy(re)) {
+        timer_mod(bf->timer, balloon_frontend_now_ms() +
+                  BALLOON_FRONTEND_TICK_MS);
+    }
+    return true;
 }
 
 BalloonInfo *qmp_query_balloon(Error **errp)
 {
-    BalloonFrontendEntry *e = balloon_frontend_get_active(errp);
+    ResizeEngine *re = balloon_frontend_check(errp);
     BalloonInfo *info;
 
-    if (!e) {
+    if (!re) {
         return NULL;
     }
-
     info = g_new0(BalloonInfo, 1);
-    e->stat_fn(e->opaque, info);
-    trace_balloon_frontend_query(e->opaque, info->actual);
+    info->actual = resize_engine_actual(re);
+    trace_balloon_frontend_query(info->actual);
     return info;
 }
 
 void qmp_balloon(int64_t value, Error **errp)
 {
-    BalloonFrontendEntry *e = balloon_frontend_get_active(errp);
-
-    if (!e) {
+    if (!balloon_frontend_check(errp)) {
         return;
     }
-
     if (value <= 0) {
         error_setg(errp, QERR_INVALID_PARAMETER_VALUE, "value", "a size");
         return;
     }
+    balloon_frontend_request(value, "value", errp);
+}
 
-    trace_balloon_frontend_request(e->opaque, value);
-    e->event_fn(e->opaque, value);
+/* Boot memory of @node (node 0 is all of it without a NUMA config). */
+static int64_t balloon_frontend_node_boot(MachineState *ms, int node)
+{
+    if (ms->numa_state && ms->numa_state->num_nodes > 0) {
+        return ms->numa_state->nodes[node].node_mem;
+    }
+    return ms->ram_size;
+}
+
+static int balloon_frontend_node_count(MachineState *ms)
+{
+    if (ms->numa_state && ms->numa_state->num_nodes > 0) {
+        return ms->numa_state->num_nodes;
+    }
+    return 1;
+}
+
+/* Size of @node now, from its boot memory and virtio-mem on it. */
+static int64_t balloon_frontend_node_plugged(ResizeEngine *re, int node)
+{
+    BalloonBackend *bb;
+    int64_t plugged = 0;
+
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        BalloonBackendInfo info;
+
+        balloon_backend_get_info(bb, &info);
+        if (bb->klass->kind == BALLOON_BACKEND_KIND_VIRTIO_MEM &&
+            MAX(info.node, 0) == node) {
+            plugged += info.size;
+        }
+    }
+    return plugged;
+}
+
+void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
+                       MemoryResizeNodeTargetList *nodes, Error **errp)
+{
+    MachineState *ms = MACHINE(qdev_get_machine());
+    int nb_nodes = balloon_frontend_node_count(ms);
+    g_autofree bool *seen = g_new0(bool, nb_nodes);
+    ResizeEngine *re = balloon_frontend_check(errp);
+    MemoryResizeNodeTargetList *l;
+    int64_t total = 0;
+    int n;
+
+    if (!re) {
+        return;
+    }
+    if (!has_size && !has_nodes) {
+        error_setg(errp, "Parameter 'size' is missing");
+        return;
+    }
+    for (l = nodes; l; l = l->next) {
+        if (l->value->node >= nb_nodes) {
+            error_setg(errp, "Parameter 'nodes' names node %" PRIu32
+                       ", but the guest has nodes 0 to %d",
+                       l->value->node, nb_nodes - 1);
+            return;
+        }
+        if (seen[l->value->node]) {
+            error_setg(errp, "Parameter 'nodes' lists node %" PRIu32
+                       " twice", l->value->node);
+            return;
+        }
+        if (l->value->size <= 0) {
+            error_setg(errp, "Parameter 'nodes' gives node %" PRIu32
+                       " size %" PRId64 "; expected a positive size",
+                       l->value->node, l->value->size);
+            return;
+        }
+        seen[l->value->node] = true;
+        total += l->value->size;
+    }
+    if (has_nodes) {
+        for (n = 0; n < nb_nodes; n++) {
+            if (!seen[n]) {
+                total += balloon_frontend_node_boot(ms, n) +
+                         balloon_frontend_node_plugged(re, n);
+            }
+        }
+        if (has_size && size != total) {
+            error_setg(errp, "Parameter 'size' is %" PRId64 " but the "
+                       "nodes add up to %" PRId64 " bytes", size, total);
+            return;
+        }
+        size = total;
+    }
+    balloon_frontend_request(size, "size", errp);
+}
+
+MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
+{
+    MachineState *ms = MACHINE(qdev_get_machine());
+    ResizeEngine *re = balloon_frontend_check(errp);
+    g_autoptr(MemoryResizeInfo) info = NULL;
+    MemoryResizeBackendInfoList **tail_b;
+    MemoryResizeNodeInfoList **tail_n;
+    BalloonBackend *bb;
+    int n;
+
+    if (!re) {
+        return NULL;
+    }
+    info = g_new0(MemoryResizeInfo, 1);
+    info->actual = resize_engine_actual(re);
+    info->target = re->has_target ? re->target : info->actual;
+    info->state = (MemoryResizeState)re->state;
+    resize_engine_progress(re, &info->done, &info->todo);
+    resize_engine_limits(re, &info->min_size, &info->max_size);
+
+    tail_b = &info->backends;
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        MemoryResizeBackendInfo *b = g_new0(MemoryResizeBackendInfo, 1);
+        BalloonBackendInfo bi;
+
+        balloon_backend_get_info(bb, &bi);
+        b->id = g_strdup(bb->id);
+        b->type = (MemoryResizeBackendType)bb->klass->kind;
+        b->driver_connected = bi.driver_connected;
+        b->size = bi.size;
+        b->has_node = bi.node >= 0;
+        b->node = MAX(bi.node, 0);
+        QAPI_LIST_APPEND(tail_b, b);
+    }
+
+    tail_n = &info->nodes;
+    for (n = 0; n < balloon_frontend_node_count(ms); n++) {
+        MemoryResizeNodeInfo *ni = g_new0(MemoryResizeNodeInfo, 1);
+
+        ni->node = n;
+        ni->boot = balloon_frontend_node_boot(ms, n);
+        ni->plugged = balloon_frontend_node_plugged(re, n);
+        ni->actual = ni->boot + ni->plugged;
+        QAPI_LIST_APPEND(tail_n, ni);
+    }
+    return g_steal_pointer(&info);
 }

@@ -1,5 +1,5 @@
 /*
- * Unified balloon frontend: the registry of guest memory resize backends
+ * Unified balloon frontend: what backend adapters call
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -10,19 +10,30 @@
 #define UBF_BALLOON_FRONTEND_H
 
 #include "system/balloon.h"
+#include "balloon-backend.h"
 
 /*
- * The frontend owns QEMU's balloon handler registry: devices keep calling
- * qemu_add_balloon_handler() / qemu_remove_balloon_handler() as declared in
- * "system/balloon.h", and the QMP commands 'balloon' and 'query-balloon'
- * are implemented here.
- *
- * Each registration becomes one entry in the registry.  For now the
- * frontend behaves exactly like QEMU's single handler slot: a second
- * registration is refused and every request goes to the one entry.
+ * The frontend owns QEMU's balloon handler registry: balloon devices keep
+ * calling qemu_add_balloon_handler() / qemu_remove_balloon_handler() as
+ * declared in "system/balloon.h", and each registration becomes a
+ * backend (backends/virtio-balloon.c for virtio-balloon,
+ * backends/legacy-balloon.c for any other).  virtio-mem devices are
+ * found as they are realized (backends/virtio-mem.c).  QMP 'balloon',
+ * 'query-balloon', 'memory-resize' and 'query-memory-resize' are
+ * implemented here.
  */
 
-/* Return the number of backends currently registered. */
-unsigned int balloon_frontend_backend_count(void);
+/* Register @bb (klass, id and opaque set); the frontend does not own it. */
+void balloon_frontend_add_backend(BalloonBackend *bb);
+void balloon_frontend_remove_backend(BalloonBackend *bb);
+
+/*
+ * A backend's contribution may have changed (the guest acted): check
+ * progress and emit BALLOON_CHANGE if the guest size moved.
+ */
+void balloon_frontend_backend_changed(void);
+
+/* Boot RAM + DIMMs, in bytes: the size with every contribution at 0. */
+int64_t balloon_frontend_base_size(void);
 
 #endif

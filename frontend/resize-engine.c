@@ -385,7 +385,9 @@ bool resize_engine_request(ResizeEngine *re, int64_t target,
         resize_engine_set_state(re, RESIZE_STATE_FAILED);
         return false;
     }
-    resize_engine_set_state(re, RESIZE_STATE_RESIZING);
+    resize_engine_set_state(re, resize_engine_phase_waits_driver(re, re->phase)
+                                ? RESIZE_STATE_NO_GUEST_DRIVER
+                                : RESIZE_STATE_RESIZING);
     resize_engine_tick(re, now_ms);
     return true;
 }

@@ -71,6 +71,8 @@ ln -s "$top/qemu/meson.build" "$tree.tmp/ubf/meson.build"
 for d in frontend backends qapi monitor tests; do
     ln -s "$top/$d" "$tree.tmp/ubf/$d"
 done
+# The schema module is included from qapi/qapi-schema.json (patch 0003).
+ln -s ../ubf/qapi/memory-resize.json "$tree.tmp/qapi/memory-resize.json"
 echo "$want" >"$tree.tmp/.ubf-patched"
 
 # Keep the old build's idea of unchanged files: swap trees atomically.

@@ -1,0 +1,37 @@
+/*
+ * Unified balloon frontend: backend adapters
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef UBF_BACKENDS_H
+#define UBF_BACKENDS_H
+
+#include "system/balloon.h"
+#include "../frontend/balloon-backend.h"
+
+/*
+ * virtio-balloon (virtio-balloon.c): reads the device's state, and asks
+ * for a new balloon size through the device's own balloon handler.
+ * Returns NULL if @dev is not a virtio-balloon (or virtio-balloon is not
+ * built: virtio-balloon-stub.c).
+ */
+BalloonBackend *virtio_balloon_backend_new(Object *dev,
+                                           QEMUBalloonEvent *event_fn);
+void virtio_balloon_backend_free(BalloonBackend *bb);
+
+/*
+ * Any other device that registers a balloon handler (hv-balloon today),
+ * driven only through that handler: the target it takes and the guest
+ * size it reports (legacy-balloon.c).
+ */
+BalloonBackend *legacy_balloon_backend_new(Object *dev,
+                                           QEMUBalloonEvent *event_fn,
+                                           QEMUBalloonStatus *stat_fn);
+void legacy_balloon_backend_free(BalloonBackend *bb);
+
+/* virtio-mem devices register themselves as they are realized. */
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * Unified balloon frontend: HMP commands, thin wrappers over QMP
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "monitor/hmp.h"
+#include "monitor/monitor.h"
+#include "qapi/error.h"
+#include "qapi/qapi-commands-memory-resize.h"
+#include "qapi/qapi-visit-memory-resize.h"
+#include "qobject/qdict.h"
+
+void hmp_memory_resize(Monitor *mon, const QDict *qdict)
+{
+    Error *err = NULL;
+
+    qmp_memory_resize(true, qdict_get_int(qdict, "size"), false, NULL, &err);
+    hmp_handle_error(mon, err);
+}
+
+void hmp_info_memory_resize(Monitor *mon, const QDict *qdict)
+{
+    Error *err = NULL;
+    g_autoptr(MemoryResizeInfo) info = qmp_query_memory_resize(&err);
+    MemoryResizeBackendInfoList *b;
+    MemoryResizeNodeInfoList *n;
+
+    if (hmp_handle_error(mon, err)) {
+        return;
+    }
+    monitor_printf(mon, "target: %" PRId64 " MiB, actual: %" PRId64
+                   " MiB, state: %s, progress: %" PRId64 "/%" PRId64
+                   " MiB\n", info->target / MiB, info->actual / MiB,
+                   MemoryResizeState_str(info->state), info->done / MiB,
+                   info->todo / MiB);
+    monitor_printf(mon, "range: %" PRId64 " to %" PRId64 " MiB\n",
+                   info->min_size / MiB, info->max_size / MiB);
+    monitor_printf(mon, "backends:\n");
+    for (b = info->backends; b; b = b->next) {
+        monitor_printf(mon, "  %s: %s, driver %s, %+" PRId64 " MiB",
+                       b->value->id,
+                       MemoryResizeBackendType_str(b->value->type),
+                       b->value->driver_connected ? "connected" : "absent",
+                       b->value->size / (int64_t)MiB);
+        if (b->value->has_node) {
+            monitor_printf(mon, ", node %" PRIu32, b->value->node);
+        }
+        monitor_printf(mon, "\n");
+    }
+    monitor_printf(mon, "nodes:\n");
+    for (n = info->nodes; n; n = n->next) {
+        monitor_printf(mon, "  %" PRIu32 ": boot %" PRIu64 " MiB, plugged %"
+                       PRIu64 " MiB, actual %" PRIu64 " MiB\n",
+                       n->value->node, n->value->boot / MiB,
+                       n->value->plugged / MiB, n->value->actual / MiB);
+    }
+}
