@@ -1,7 +1,8 @@
 /*
  * ubf-demo: boot a 2-node Linux guest with virtio-balloon and one
- * virtio-mem device per node, resize it, and print what the guest itself
- * sees after each step.
+ * virtio-mem device per node, resize it with one command per step
+ * (QMP 'balloon' or 'memory-resize': the frontend decides which backends
+ * move), and print what the guest itself sees after each step.
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -10,6 +11,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vm.h"
 
@@ -24,9 +26,9 @@ typedef struct DemoStep {
 
 static void demo_print_header(void)
 {
-    printf("%-44s %10s %12s %12s %12s\n", "step", "QMP actual",
+    printf("%-52s %10s %12s %12s %12s\n", "step", "QMP actual",
            "guest total", "node 0", "node 1");
-    printf("%-44s %10s %12s %12s %12s\n", "", "(MiB)", "(MiB)", "(MiB)",
+    printf("%-52s %10s %12s %12s %12s\n", "", "(MiB)", "(MiB)", "(MiB)",
            "(MiB)");
 }
 
@@ -35,14 +37,23 @@ static gboolean demo_print_state(UbfVm *vm, const char *what, GError **error)
     UbfGuestMem mem;
     gint64 actual;
 
-    if (!ubf_vm_wait_settled(vm, 1500, STEP_TIMEOUT_MS, &mem, error)) {
+    if (strcmp(what, "boot") != 0) {
+        g_autoptr(JsonObject) done = ubf_qmp_wait_event(
+            ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE", NULL, NULL,
+            STEP_TIMEOUT_MS, error);
+
+        if (!done) {
+            return FALSE;
+        }
+    }
+    if (!ubf_vm_wait_settled(vm, 1000, STEP_TIMEOUT_MS, &mem, error)) {
         return FALSE;
     }
     actual = ubf_vm_qmp_int(vm, "query-balloon", "actual", error);
     if (actual < 0) {
         return FALSE;
     }
-    printf("%-44s %10" G_GINT64_FORMAT " %12.1f %12.1f %12.1f\n", what,
+    printf("%-52s %10" G_GINT64_FORMAT " %12.1f %12.1f %12.1f\n", what,
            actual / MIB, mem.memtotal_kib / 1024.0,
            mem.nnodes > 0 ? mem.nodes[0].memtotal_kib / 1024.0 : 0.0,
            mem.nnodes > 1 ? mem.nodes[1].memtotal_kib / 1024.0 : 0.0);
@@ -53,19 +64,14 @@ static gboolean demo_print_state(UbfVm *vm, const char *what, GError **error)
 int main(int argc, char **argv)
 {
     static const DemoStep steps[] = {
-        { "balloon 768 MiB (shrink by 256 MiB)", "balloon",
-          "{\"value\": 805306368}" },
-        { "virtio-mem node 1 requested-size 512 MiB", "qom-set",
-          "{\"path\": \"/machine/peripheral/vmem1\","
-          " \"property\": \"requested-size\", \"value\": 536870912}" },
-        { "virtio-mem node 0 requested-size 256 MiB", "qom-set",
-          "{\"path\": \"/machine/peripheral/vmem0\","
-          " \"property\": \"requested-size\", \"value\": 268435456}" },
-        { "balloon 1024 MiB (deflate)", "balloon",
+        { "balloon 3 GiB (past boot size)", "balloon",
+          "{\"value\": 3221225472}" },
+        { "balloon 512 MiB (below boot size)", "balloon",
+          "{\"value\": 536870912}" },
+        { "memory-resize 1.5 GiB + 5 MiB (not block aligned)",
+          "memory-resize", "{\"size\": 1615855616}" },
+        { "balloon 1 GiB (boot size)", "balloon",
           "{\"value\": 1073741824}" },
-        { "virtio-mem node 1 requested-size 0", "qom-set",
-          "{\"path\": \"/machine/peripheral/vmem1\","
-          " \"property\": \"requested-size\", \"value\": 0}" },
     };
     g_autofree char *qemu = NULL, *guest = NULL;
     GOptionEntry entries[] = {

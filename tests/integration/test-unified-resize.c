@@ -92,6 +92,29 @@ static void expect_error(UbfVm *vm, const char *command, const char *args,
     }
 }
 
+/* Run an HMP command; its output must contain @want. */
+static void hmp_expect(UbfVm *vm, const char *line, const char *want)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) args = NULL;
+    g_autoptr(JsonNode) ret = NULL;
+    const char *out;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "command-line");
+    json_builder_add_string_value(b, line);
+    json_builder_end_object(b);
+    args = json_builder_get_root(b);
+    ret = ubf_qmp_execute(ubf_vm_qmp(vm), "human-monitor-command",
+                          json_node_get_object(args), 5000, &err);
+    g_assert_no_error(err);
+    out = json_node_get_string(ret);
+    if (!strstr(out, want)) {
+        g_error("HMP '%s': expected \"%s\" in \"%s\"", line, want, out);
+    }
+}
+
 static void test_one_command_any_size(void)
 {
     UbfVmConfig cfg = {
@@ -197,6 +220,24 @@ static void test_one_command_any_size(void)
     g_assert_true(ubf_vm_wait_memtotal(vm, boot.memtotal_kib +
                                        512 * KIB_PER_MIB, 30000, &mem, &err));
     g_assert_no_error(err);
+
+    /* HMP: thin wrappers over the same commands. */
+    hmp_expect(vm, "info memory-resize",
+               "target: 1536 MiB, actual: 1536 MiB, state: idle");
+    hmp_expect(vm, "info memory-resize",
+               "  vmem0: virtio-mem, driver connected, +512 MiB");
+    hmp_expect(vm, "memory_resize 0",
+               "Parameter 'size' expects a guest size from 4096 to "
+               "3221225472 bytes");
+    hmp_expect(vm, "memory_resize 1G", "");
+    {
+        g_autoptr(JsonObject) done = ubf_qmp_wait_event(
+            ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE", NULL, NULL,
+            RESIZE_TIMEOUT_MS, &err);
+
+        g_assert_no_error(err);
+    }
+    hmp_expect(vm, "info balloon", "balloon: actual=1024");
 }
 
 int main(int argc, char **argv)
