@@ -24,6 +24,9 @@ if command -v ccache >/dev/null 2>&1; then
     cc="ccache cc"
     # The build folders differ; the relative command lines do not.
     export CCACHE_NOHASHDIR=1
+    # QEMU also passes absolute -iquote paths: make them relative so that
+    # a clone in another folder (CI) reuses the cache too.
+    export CCACHE_BASEDIR="$top"
 fi
 
 mkdir -p "$build"
