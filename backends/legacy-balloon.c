@@ -81,13 +81,12 @@ BalloonBackend *legacy_balloon_backend_new(Object *dev,
                                            QEMUBalloonStatus *stat_fn)
 {
     LegacyBalloonBackend *lb = g_new0(LegacyBalloonBackend, 1);
-    DeviceState *ds = DEVICE(dev);
 
     lb->dev = dev;
     lb->event_fn = event_fn;
     lb->stat_fn = stat_fn;
     lb->bb.klass = &legacy_balloon_backend_class;
-    lb->bb.id = ds->id ? g_strdup(ds->id) : object_get_canonical_path(dev);
+    lb->bb.id = balloon_frontend_device_id(DEVICE(dev));
     lb->bb.opaque = dev;
     return &lb->bb;
 }

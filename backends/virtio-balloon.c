@@ -75,20 +75,6 @@ static const BalloonBackendClass virtio_balloon_backend_class = {
     .set_target = virtio_balloon_backend_set_target,
 };
 
-/* The user-visible name: the proxy's id (virtio-balloon-pci,id=...). */
-static char *virtio_balloon_backend_id(DeviceState *dev)
-{
-    DeviceState *proxy = dev->parent_bus ? dev->parent_bus->parent : NULL;
-
-    if (proxy && proxy->id) {
-        return g_strdup(proxy->id);
-    }
-    if (dev->id) {
-        return g_strdup(dev->id);
-    }
-    return object_get_canonical_path(OBJECT(dev));
-}
-
 BalloonBackend *virtio_balloon_backend_new(Object *obj,
                                            QEMUBalloonEvent *event_fn)
 {
@@ -103,7 +89,7 @@ BalloonBackend *virtio_balloon_backend_new(Object *obj,
     vb->dev = dev;
     vb->event_fn = event_fn;
     vb->bb.klass = &virtio_balloon_backend_class;
-    vb->bb.id = virtio_balloon_backend_id(DEVICE(dev));
+    vb->bb.id = balloon_frontend_device_id(DEVICE(dev));
     vb->bb.opaque = dev;
     return &vb->bb;
 }

@@ -75,20 +75,6 @@ static void virtio_mem_backend_size_changed(Notifier *n, void *data)
     balloon_frontend_backend_changed();
 }
 
-/* The user-visible name: the proxy's id (virtio-mem-pci,id=...). */
-static char *virtio_mem_backend_id(DeviceState *dev)
-{
-    DeviceState *proxy = dev->parent_bus ? dev->parent_bus->parent : NULL;
-
-    if (proxy && proxy->id) {
-        return g_strdup(proxy->id);
-    }
-    if (dev->id) {
-        return g_strdup(dev->id);
-    }
-    return object_get_canonical_path(OBJECT(dev));
-}
-
 static void virtio_mem_backend_realize(DeviceListener *listener,
                                        DeviceState *dev)
 {
@@ -102,7 +88,7 @@ static void virtio_mem_backend_realize(DeviceListener *listener,
     vm = g_new0(VirtioMemBackend, 1);
     vm->vmem = vmem;
     vm->bb.klass = &virtio_mem_backend_class;
-    vm->bb.id = virtio_mem_backend_id(dev);
+    vm->bb.id = balloon_frontend_device_id(dev);
     vm->bb.opaque = vmem;
     vm->size_changed.notify = virtio_mem_backend_size_changed;
     notifier_list_add(&vmem->size_change_notifiers, &vm->size_changed);

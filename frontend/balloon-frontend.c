@@ -10,6 +10,7 @@
 #include "qemu/timer.h"
 #include "qemu/units.h"
 #include "hw/boards.h"
+#include "hw/virtio/virtio.h"
 #include "system/kvm.h"
 #include "system/numa.h"
 #include "qapi/error.h"
@@ -40,6 +41,21 @@ int64_t balloon_frontend_base_size(void)
 
     return ms->ram_size +
            (ms->device_memory ? ms->device_memory->dimm_size : 0);
+}
+
+char *balloon_frontend_device_id(DeviceState *dev)
+{
+    DeviceState *proxy = dev->parent_bus ? dev->parent_bus->parent : NULL;
+
+    if (dev->id) {
+        return g_strdup(dev->id);
+    }
+    /* A virtio device has no id of its own; its PCI proxy does. */
+    if (proxy && proxy->id &&
+        object_dynamic_cast(OBJECT(dev), TYPE_VIRTIO_DEVICE)) {
+        return g_strdup(proxy->id);
+    }
+    return object_get_canonical_path(OBJECT(dev));
 }
 
 /* The engine, with the base size as it is now (DIMMs come and go). */

@@ -9,6 +9,7 @@
 #ifndef UBF_BALLOON_FRONTEND_H
 #define UBF_BALLOON_FRONTEND_H
 
+#include "hw/qdev-core.h"
 #include "system/balloon.h"
 #include "balloon-backend.h"
 
@@ -32,6 +33,12 @@ void balloon_frontend_remove_backend(BalloonBackend *bb);
  * progress and emit BALLOON_CHANGE if the guest size moved.
  */
 void balloon_frontend_backend_changed(void);
+
+/*
+ * The name a user knows a backend device by: its id, else for a virtio
+ * device its proxy's id (virtio-*-pci,id=...), else its QOM path.
+ */
+char *balloon_frontend_device_id(DeviceState *dev);
 
 /* Boot RAM + DIMMs, in bytes: the size with every contribution at 0. */
 int64_t balloon_frontend_base_size(void);
