@@ -134,11 +134,24 @@ static BalloonFrontend *balloon_frontend_get(void)
     if (!bf) {
         bf = g_new0(BalloonFrontend, 1);
         resize_engine_init(&bf->engine, &balloon_frontend_engine_ops, bf, 0);
+        bf->engine.stall_ms = BALLOON_FRONTEND_DEFAULT_STALL_MS;
         bf->timer = timer_new_ms(QEMU_CLOCK_REALTIME, balloon_frontend_tick,
                                  bf);
         bf->last_reported = -1;
     }
     return bf;
+}
+
+void balloon_frontend_set_floor(int64_t floor)
+{
+    trace_balloon_frontend_setting("floor", floor);
+    balloon_frontend_get()->engine.floor = floor;
+}
+
+void balloon_frontend_set_stall_ms(int64_t stall_ms)
+{
+    trace_balloon_frontend_setting("stall-ms", stall_ms);
+    balloon_frontend_get()->engine.stall_ms = stall_ms;
 }
 
 void balloon_frontend_add_backend(BalloonBackend *bb)

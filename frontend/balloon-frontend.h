@@ -40,6 +40,11 @@ void balloon_frontend_backend_changed(void);
  */
 char *balloon_frontend_device_id(DeviceState *dev);
 
+/* Settings (frontend-object.c sets them from -object balloon-frontend). */
+#define BALLOON_FRONTEND_DEFAULT_STALL_MS (30 * 1000)
+void balloon_frontend_set_floor(int64_t floor);
+void balloon_frontend_set_stall_ms(int64_t stall_ms);
+
 /* Boot RAM + DIMMs, in bytes: the size with every contribution at 0. */
 int64_t balloon_frontend_base_size(void);
 

@@ -149,6 +149,84 @@ static void test_two_balloons_pending(void)
                     512 * MIB);
 }
 
+/* The floor: configured on the command line, changed at run time. */
+static void test_floor(void)
+{
+    const char *extra[] = { "-object", "balloon-frontend,id=bf0,floor=768M",
+                            NULL };
+    UbfVmConfig cfg = { .boot_mib = 1024, .no_guest = TRUE,
+                        .virtio_balloon = TRUE, .extra = extra };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(UbfVm) vm = ubf_vm_start(&cfg, &err);
+    g_autoptr(JsonNode) ret = NULL;
+
+    g_assert_no_error(err);
+    g_assert_cmpint(ubf_vm_qmp_int(vm, "query-memory-resize", "min-size",
+                                   &err), ==, 768 * MIB);
+    ret = ubf_qmp_execute_json(ubf_vm_qmp(vm), "balloon",
+                               "{\"value\": 536870912}", 5000, &err);
+    g_assert_null(ret);
+    g_assert_nonnull(err);
+    g_assert_cmpstr(err->message, ==, "GenericError: Parameter 'value' "
+                    "expects a guest size from 805306368 to 1073741824 bytes");
+    g_clear_error(&err);
+    /* Refused: the target did not move. */
+    g_assert_cmpint(ubf_vm_qmp_int(vm, "query-memory-resize", "target",
+                                   &err), ==, 1024 * MIB);
+
+    ret = ubf_qmp_execute_json(ubf_vm_qmp(vm), "qom-set",
+                               "{\"path\": \"/objects/bf0\","
+                               " \"property\": \"floor\","
+                               " \"value\": 268435456}", 5000, &err);
+    g_assert_no_error(err);
+    g_clear_pointer(&ret, json_node_unref);
+    ret = ubf_qmp_execute_json(ubf_vm_qmp(vm), "balloon",
+                               "{\"value\": 536870912}", 5000, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(ubf_vm_qmp_int(vm, "query-memory-resize", "target",
+                                   &err), ==, 512 * MIB);
+}
+
+/* Bad settings stop QEMU with a message naming the property and range. */
+static void test_bad_settings(void)
+{
+    static const struct {
+        const char *object;
+        const char *message;
+    } cases[] = {
+        { "balloon-frontend,id=bf0,stall-timeout=0",
+          "Property 'stall-timeout' expects 1 to 3600 (seconds)" },
+        { "balloon-frontend,id=bf0,stall-timeout=3601",
+          "Property 'stall-timeout' expects 1 to 3600 (seconds)" },
+        { "balloon-frontend,id=bf0,floor=lots",
+          "Parameter 'floor' expects a size value" },
+    };
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const char *extra[] = { "-object", cases[i].object, NULL };
+        UbfVmConfig cfg = { .boot_mib = 512, .no_guest = TRUE,
+                            .virtio_balloon = TRUE, .extra = extra };
+        g_autoptr(GError) err = NULL;
+        g_autoptr(UbfVm) vm = ubf_vm_start(&cfg, &err);
+
+        g_assert_null(vm);
+        g_assert_nonnull(strstr(err->message, cases[i].message));
+    }
+    {
+        const char *extra[] = { "-object", "balloon-frontend,id=bf0",
+                                "-object", "balloon-frontend,id=bf1", NULL };
+        UbfVmConfig cfg = { .boot_mib = 512, .no_guest = TRUE,
+                            .virtio_balloon = TRUE, .extra = extra };
+        g_autoptr(GError) err = NULL;
+        g_autoptr(UbfVm) vm = ubf_vm_start(&cfg, &err);
+
+        g_assert_null(vm);
+        g_assert_nonnull(strstr(err->message, "Only one 'balloon-frontend' "
+                                "object is supported"));
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -158,5 +236,7 @@ int main(int argc, char **argv)
                     test_virtio_balloon_registers);
     g_test_add_func("/frontend-hook/two-balloons-pending",
                     test_two_balloons_pending);
+    g_test_add_func("/frontend-hook/floor", test_floor);
+    g_test_add_func("/frontend-hook/bad-settings", test_bad_settings);
     return g_test_run();
 }
