@@ -14,7 +14,7 @@ GUEST := $(B)/guest
 TOOLS := $(B)/tools
 SUITES ?=
 
-.PHONY: all setup qemu baseline guest tools check demo clean distclean
+.PHONY: all setup qemu baseline guest tools fuzz check demo clean distclean
 
 all: qemu guest tools
 
@@ -32,6 +32,7 @@ qemu: setup $(B)/dl/qemu-src/.ubf-version
 	@mkdir -p $(B)/bin
 	@cmp -s $(B)/qemu/build/qemu-system-x86_64 $(QEMU_BIN) || \
 	    install -m 755 $(B)/qemu/build/qemu-system-x86_64 $(QEMU_BIN)
+	@tests/fuzz/build-fuzz.sh $(B)/qemu/src $(B)/qemu/build $(B)/bin
 
 baseline: setup $(B)/dl/qemu-src/.ubf-version
 	@scripts/prepare-qemu.sh --baseline $(B)/dl/qemu-src $(B)/baseline/src
@@ -54,6 +55,12 @@ $(TOOLS)/build.ninja:
 tools: setup $(TOOLS)/build.ninja
 	@ninja -C $(TOOLS) >$(B)/tools-build.log 2>&1 || \
 	    { grep -A5 -m5 'error\|FAILED' $(B)/tools-build.log; exit 1; }
+
+# The RangeSet fuzzer for as long as FUZZ_SECONDS (make check runs it 30 s).
+FUZZ_SECONDS ?= 600
+fuzz: qemu
+	@mkdir -p $(B)/fuzz-corpus
+	$(B)/bin/fuzz-range-set -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz-corpus
 
 check: all
 	@scripts/run-tests.sh $(B) $(SUITES)

@@ -1,6 +1,10 @@
 #!/bin/sh
-# Run every meson test suite of our project (or only the ones named) with
-# the accelerator choose-accel.sh picks, then print "N passed, N failed".
+# Run the meson test suites (all, or the ones named) with the accelerator
+# choose-accel.sh picks, then print "N passed, N failed".
+#
+# Unit tests of the frontend build in QEMU's tree (suites ubf-unit, range);
+# the other suites (build, range, integration, ...) in our own project.
+# Each named suite is asked of both; meson skips a project without it.
 #
 # Usage: run-tests.sh BUILD [SUITE...]
 set -u
@@ -12,30 +16,27 @@ accel=$("$here/choose-accel.sh" "$build/bin/qemu-system-x86_64" \
         "$build/guest" "$build")
 export UBF_ACCEL="$accel"
 
-# Unit tests of the frontend run in QEMU's build (suite ubf-unit), every
-# other suite in our own project's build.
-logs=""
-want() {
-    [ $# -eq 0 ] && return 0
-    for s in "$@"; do [ "$s" = "$suite" ] && return 0; done
-    return 1
-}
-suite=ubf-unit
-if want "$@"; then
-    rm -f "$build/qemu/build/meson-logs/testlog.json"
-    meson test -C "$build/qemu/build" --no-rebuild --print-errorlogs \
-        --suite ubf-unit
-    logs="$build/qemu/build/meson-logs/testlog.json"
-fi
 suites=""
 for s in "$@"; do
-    [ "$s" = ubf-unit ] || suites="$suites --suite $s"
+    suites="$suites --suite $s"
 done
-if [ $# -eq 0 ] || [ -n "$suites" ]; then
-    rm -f "$build/tools/meson-logs/testlog.json"
-    # shellcheck disable=SC2086
-    meson test -C "$build/tools" --print-errorlogs $suites
-    logs="$logs $build/tools/meson-logs/testlog.json"
+
+qemu_log="$build/qemu/build/meson-logs/testlog.json"
+tools_log="$build/tools/meson-logs/testlog.json"
+rm -f "$qemu_log" "$tools_log"
+# shellcheck disable=SC2086
+if [ $# -eq 0 ]; then
+    meson test -C "$build/qemu/build" --no-rebuild --print-errorlogs \
+        --suite ubf-unit
+else
+    meson test -C "$build/qemu/build" --no-rebuild --print-errorlogs $suites
 fi
+# shellcheck disable=SC2086
+meson test -C "$build/tools" --print-errorlogs $suites
+
+logs=""
+for l in "$qemu_log" "$tools_log"; do
+    [ -f "$l" ] && logs="$logs $l"
+done
 # shellcheck disable=SC2086
 "$here/summarize-tests.py" $logs
