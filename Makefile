@@ -14,7 +14,7 @@ GUEST := $(B)/guest
 TOOLS := $(B)/tools
 SUITES ?=
 
-.PHONY: all setup qemu baseline guest tools fuzz check demo clean distclean
+.PHONY: all setup qemu baseline guest tools fuzz bench check demo clean distclean
 
 all: qemu guest tools
 
@@ -32,6 +32,8 @@ qemu: setup $(B)/dl/qemu-src/.ubf-version
 	@mkdir -p $(B)/bin
 	@cmp -s $(B)/qemu/build/qemu-system-x86_64 $(QEMU_BIN) || \
 	    install -m 755 $(B)/qemu/build/qemu-system-x86_64 $(QEMU_BIN)
+	@cmp -s $(B)/qemu/build/ubf/tests/bench/bench-range $(B)/bin/bench-range || \
+	    install -m 755 $(B)/qemu/build/ubf/tests/bench/bench-range $(B)/bin/bench-range
 	@tests/fuzz/build-fuzz.sh $(B)/qemu/src $(B)/qemu/build $(B)/bin
 
 baseline: setup $(B)/dl/qemu-src/.ubf-version
@@ -61,6 +63,11 @@ FUZZ_SECONDS ?= 600
 fuzz: qemu
 	@mkdir -p $(B)/fuzz-corpus
 	$(B)/bin/fuzz-range-set -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz-corpus
+
+# Benchmarks (figures, not pass/fail; see docs/performance.rst).
+bench: all
+	@mkdir -p $(B)/bench
+	$(B)/bin/bench-range | tee $(B)/bench/bench-range.txt
 
 check: all
 	@scripts/run-tests.sh $(B) $(SUITES)
