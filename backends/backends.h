@@ -22,6 +22,14 @@ BalloonBackend *virtio_balloon_backend_new(Object *dev,
                                            QEMUBalloonEvent *event_fn);
 void virtio_balloon_backend_free(BalloonBackend *bb);
 
+/* The device's pages, as handed over through system/balloon.h. */
+bool virtio_balloon_backend_page_inflate(BalloonBackend *bb,
+                                         MemoryRegion *mr, hwaddr offset,
+                                         hwaddr gpa);
+void virtio_balloon_backend_page_deflate(BalloonBackend *bb, hwaddr gpa);
+void virtio_balloon_backend_pages_flush(BalloonBackend *bb);
+void virtio_balloon_backend_pages_reset(BalloonBackend *bb);
+
 /*
  * Any other device that registers a balloon handler (hv-balloon today),
  * driven only through that handler: the target it takes and the guest

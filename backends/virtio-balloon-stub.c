@@ -20,3 +20,25 @@ void virtio_balloon_backend_free(BalloonBackend *bb)
 {
     g_assert_not_reached();
 }
+
+bool virtio_balloon_backend_page_inflate(BalloonBackend *bb,
+                                         MemoryRegion *mr, hwaddr offset,
+                                         hwaddr gpa)
+{
+    g_assert_not_reached();
+}
+
+void virtio_balloon_backend_page_deflate(BalloonBackend *bb, hwaddr gpa)
+{
+    g_assert_not_reached();
+}
+
+void virtio_balloon_backend_pages_flush(BalloonBackend *bb)
+{
+    g_assert_not_reached();
+}
+
+void virtio_balloon_backend_pages_reset(BalloonBackend *bb)
+{
+    g_assert_not_reached();
+}

@@ -7,8 +7,14 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/error-report.h"
+#include "qemu/timer.h"
 #include "qemu/units.h"
+#include "exec/address-spaces.h"
+#include "exec/cpu-common.h"
+#include "exec/memory.h"
 #include "hw/qdev-core.h"
+#include "../frontend/range-set.h"
 #include "hw/virtio/virtio.h"
 #include "hw/virtio/virtio-balloon.h"
 #include "standard-headers/linux/virtio_config.h"
@@ -20,10 +26,20 @@
 #define VIRTIO_BALLOON_BACKEND_PAGE (4 * KiB)
 #define VIRTIO_BALLOON_BACKEND_MAX_PAGES UINT32_MAX
 
+/* Guest misbehaviour is reported at most this often. */
+#define VIRTIO_BALLOON_BACKEND_WARN_MS (10 * 1000)
+
 typedef struct VirtioBalloonBackend {
     BalloonBackend bb;
     VirtIOBalloon *dev;
     QEMUBalloonEvent *event_fn;
+
+    RangeSet *inflated;         /* guest pages in the balloon, discarded */
+    RangeSet *pending;          /* inflated by the request being handled */
+    uint64_t untracked;         /* pages the device handled itself */
+    uint64_t duplicates;        /* pages inflated twice (ignored) */
+    uint64_t unknown_deflates;  /* deflates of pages never inflated */
+    int64_t last_warn_ms;
 } VirtioBalloonBackend;
 
 /* Most the balloon may hold: all of base but one page, within 32 bits. */
@@ -36,15 +52,31 @@ static int64_t virtio_balloon_backend_max_held(void)
                VIRTIO_BALLOON_BACKEND_PAGE);
 }
 
+/*
+ * Bytes in the balloon.  Exact from the pages tracked, unless the device
+ * handled some pages itself (large host pages) or cannot discard at all
+ * (discard disabled, e.g. by VFIO): then only the guest-written 'actual'
+ * is known, which is never trusted past the maximum.
+ */
+static int64_t virtio_balloon_backend_held(VirtioBalloonBackend *vb)
+{
+    int64_t max = virtio_balloon_backend_max_held();
+
+    if (vb->untracked || ram_block_discard_is_disabled()) {
+        return MIN((int64_t)vb->dev->actual * VIRTIO_BALLOON_BACKEND_PAGE,
+                   max);
+    }
+    return MIN((int64_t)range_set_total(vb->inflated) *
+               VIRTIO_BALLOON_BACKEND_PAGE, max);
+}
+
 static void virtio_balloon_backend_get_info(BalloonBackend *bb,
                                             BalloonBackendInfo *info)
 {
     VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
     VirtIODevice *vdev = VIRTIO_DEVICE(vb->dev);
     int64_t held = virtio_balloon_backend_max_held();
-    /* 'actual' is written by the guest: never trust it past the maximum. */
-    int64_t actual = MIN((int64_t)vb->dev->actual *
-                         VIRTIO_BALLOON_BACKEND_PAGE, held);
+    int64_t actual = virtio_balloon_backend_held(vb);
 
     info->driver_connected = vdev->status & VIRTIO_CONFIG_S_DRIVER_OK;
     info->size = -actual;
@@ -69,11 +101,137 @@ static bool virtio_balloon_backend_set_target(BalloonBackend *bb,
     return true;
 }
 
+static RangeSet *virtio_balloon_backend_get_ranges(BalloonBackend *bb)
+{
+    VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
+
+    return vb->untracked ? NULL : vb->inflated;
+}
+
 static const BalloonBackendClass virtio_balloon_backend_class = {
     .kind = BALLOON_BACKEND_KIND_VIRTIO_BALLOON,
     .get_info = virtio_balloon_backend_get_info,
     .set_target = virtio_balloon_backend_set_target,
+    .get_ranges = virtio_balloon_backend_get_ranges,
 };
+
+/* Say what a misbehaving guest did, at most every 10 s. */
+static void virtio_balloon_backend_warn(VirtioBalloonBackend *vb)
+{
+    int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+
+    if (vb->last_warn_ms &&
+        now - vb->last_warn_ms < VIRTIO_BALLOON_BACKEND_WARN_MS) {
+        return;
+    }
+    vb->last_warn_ms = now;
+    warn_report("%s: guest inflated %" PRIu64 " pages twice and deflated %"
+                PRIu64 " pages it never inflated (ignored)", vb->bb.id,
+                vb->duplicates, vb->unknown_deflates);
+}
+
+bool virtio_balloon_backend_page_inflate(BalloonBackend *bb,
+                                         MemoryRegion *mr, hwaddr offset,
+                                         hwaddr gpa)
+{
+    VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
+    uint64_t page = gpa / VIRTIO_BALLOON_BACKEND_PAGE;
+    ram_addr_t rb_offset;
+    RAMBlock *rb;
+
+    rb = qemu_ram_block_from_host(memory_region_get_ram_ptr(mr) + offset,
+                                  false, &rb_offset);
+    if (!rb || qemu_ram_pagesize(rb) != VIRTIO_BALLOON_BACKEND_PAGE) {
+        vb->untracked++;
+        return false;
+    }
+    if (range_set_contains(vb->inflated, page, 1) ||
+        range_set_contains(vb->pending, page, 1)) {
+        vb->duplicates++;
+        trace_virtio_balloon_backend_duplicate(bb->id, gpa);
+        virtio_balloon_backend_warn(vb);
+        return true;
+    }
+    range_set_insert(vb->pending, page, 1, NULL);
+    return true;
+}
+
+void virtio_balloon_backend_page_deflate(BalloonBackend *bb, hwaddr gpa)
+{
+    VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
+    uint64_t page = gpa / VIRTIO_BALLOON_BACKEND_PAGE;
+    uint64_t removed = 0;
+
+    range_set_remove(vb->inflated, page, 1, &removed);
+    if (!removed) {
+        range_set_remove(vb->pending, page, 1, &removed);
+    }
+    if (!removed && vb->untracked) {
+        vb->untracked--;        /* a page the device tracked itself */
+    } else if (!removed) {
+        vb->unknown_deflates++;
+        trace_virtio_balloon_backend_unknown_deflate(bb->id, gpa);
+        virtio_balloon_backend_warn(vb);
+    }
+}
+
+/* Discard the merged range [@start, +@count) pages, block by block. */
+static bool virtio_balloon_backend_discard(uint64_t start, uint64_t count,
+                                           void *opaque)
+{
+    VirtioBalloonBackend *vb = opaque;
+    hwaddr gpa = start * VIRTIO_BALLOON_BACKEND_PAGE;
+    hwaddr end = gpa + count * VIRTIO_BALLOON_BACKEND_PAGE;
+
+    trace_virtio_balloon_backend_discard(vb->bb.id, gpa, end - gpa);
+    while (gpa < end) {
+        MemoryRegionSection section = memory_region_find(get_system_memory(),
+                                                         gpa, end - gpa);
+        uint64_t len;
+        ram_addr_t rb_offset;
+        RAMBlock *rb;
+
+        if (!section.mr) {
+            /* Checked RAM page by page on arrival: cannot happen. */
+            gpa += VIRTIO_BALLOON_BACKEND_PAGE;
+            continue;
+        }
+        len = int128_get64(section.size);
+        rb = qemu_ram_block_from_host(
+            memory_region_get_ram_ptr(section.mr) +
+            section.offset_within_region, false, &rb_offset);
+        if (rb) {
+            ram_block_discard_range(rb, rb_offset, len);
+        }
+        memory_region_unref(section.mr);
+        gpa += len;
+    }
+    return true;
+}
+
+void virtio_balloon_backend_pages_flush(BalloonBackend *bb)
+{
+    VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
+
+    if (!range_set_total(vb->pending)) {
+        return;
+    }
+    range_set_foreach(vb->pending, 0, RANGE_SET_PAGE_LIMIT,
+                      virtio_balloon_backend_discard, vb);
+    range_set_union(vb->inflated, vb->pending);
+    range_set_clear(vb->pending);
+}
+
+void virtio_balloon_backend_pages_reset(BalloonBackend *bb)
+{
+    VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
+
+    trace_virtio_balloon_backend_reset(bb->id,
+                                       range_set_total(vb->inflated));
+    range_set_clear(vb->inflated);
+    range_set_clear(vb->pending);
+    vb->untracked = 0;
+}
 
 BalloonBackend *virtio_balloon_backend_new(Object *obj,
                                            QEMUBalloonEvent *event_fn)
@@ -87,6 +245,8 @@ BalloonBackend *virtio_balloon_backend_new(Object *obj,
     }
     vb = g_new0(VirtioBalloonBackend, 1);
     vb->dev = dev;
+    vb->inflated = range_set_new();
+    vb->pending = range_set_new();
     vb->event_fn = event_fn;
     vb->bb.klass = &virtio_balloon_backend_class;
     vb->bb.id = balloon_frontend_device_id(DEVICE(dev));
@@ -98,6 +258,8 @@ void virtio_balloon_backend_free(BalloonBackend *bb)
 {
     VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
 
+    range_set_free(vb->inflated);
+    range_set_free(vb->pending);
     g_free(vb->bb.id);
     g_free(vb);
 }

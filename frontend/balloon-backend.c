@@ -31,6 +31,11 @@ bool balloon_backend_set_target(BalloonBackend *bb, int64_t size,
     return bb->klass->set_target(bb, size, errp);
 }
 
+RangeSet *balloon_backend_get_ranges(BalloonBackend *bb)
+{
+    return bb->klass->get_ranges ? bb->klass->get_ranges(bb) : NULL;
+}
+
 const char *balloon_backend_kind_str(BalloonBackendKind kind)
 {
     static const char *const names[BALLOON_BACKEND_KIND__MAX] = {

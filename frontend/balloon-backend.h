@@ -10,6 +10,7 @@
 #define UBF_BALLOON_BACKEND_H
 
 #include "qemu/queue.h"
+#include "range-set.h"
 
 /*
  * A resize backend is anything that can change how much memory the guest
@@ -85,6 +86,16 @@ typedef struct BalloonBackendClass {
      * already asked back to its contribution before the resize.
      */
     bool (*set_target)(BalloonBackend *bb, int64_t size, Error **errp);
+
+    /*
+     * Optional: the guest-physical pages (4 KiB page numbers) the backend
+     * took from the guest, exactly, or NULL if it does not know them.
+     * The set stays owned by the backend.
+     *
+     * Called on queries, to split ballooned memory by NUMA node.  Default
+     * (not implemented): unknown.
+     */
+    RangeSet *(*get_ranges)(BalloonBackend *bb);
 } BalloonBackendClass;
 
 struct BalloonBackend {
@@ -104,6 +115,7 @@ struct BalloonBackend {
 void balloon_backend_get_info(BalloonBackend *bb, BalloonBackendInfo *info);
 bool balloon_backend_set_target(BalloonBackend *bb, int64_t size,
                                 Error **errp);
+RangeSet *balloon_backend_get_ranges(BalloonBackend *bb);
 const char *balloon_backend_kind_str(BalloonBackendKind kind);
 
 #endif

@@ -13,6 +13,9 @@
 #include "hw/virtio/virtio.h"
 #include "system/kvm.h"
 #include "system/numa.h"
+#include "system/hostmem.h"
+#include "exec/address-spaces.h"
+#include "exec/memory.h"
 #include "qapi/error.h"
 #include "qapi/qapi-commands-machine.h"
 #include "qapi/qapi-commands-memory-resize.h"
@@ -185,6 +188,53 @@ void qemu_balloon_changed(void)
     balloon_frontend_backend_changed();
 }
 
+/* The virtio-balloon backend of device @opaque, or NULL. */
+static BalloonBackend *balloon_frontend_virtio_balloon(void *opaque)
+{
+    BalloonBackend *bb = resize_engine_find_opaque(balloon_frontend_engine(),
+                                                   opaque);
+
+    if (bb && bb->klass->kind == BALLOON_BACKEND_KIND_VIRTIO_BALLOON) {
+        return bb;
+    }
+    return NULL;
+}
+
+bool qemu_balloon_page_inflate(void *opaque, MemoryRegion *mr,
+                               hwaddr offset, hwaddr gpa)
+{
+    BalloonBackend *bb = balloon_frontend_virtio_balloon(opaque);
+
+    return bb && virtio_balloon_backend_page_inflate(bb, mr, offset, gpa);
+}
+
+void qemu_balloon_page_deflate(void *opaque, hwaddr gpa)
+{
+    BalloonBackend *bb = balloon_frontend_virtio_balloon(opaque);
+
+    if (bb) {
+        virtio_balloon_backend_page_deflate(bb, gpa);
+    }
+}
+
+void qemu_balloon_pages_flush(void *opaque)
+{
+    BalloonBackend *bb = balloon_frontend_virtio_balloon(opaque);
+
+    if (bb) {
+        virtio_balloon_backend_pages_flush(bb);
+    }
+}
+
+void qemu_balloon_pages_reset(void *opaque)
+{
+    BalloonBackend *bb = balloon_frontend_virtio_balloon(opaque);
+
+    if (bb) {
+        virtio_balloon_backend_pages_reset(bb);
+    }
+}
+
 int qemu_add_balloon_handler(QEMUBalloonEvent *event_func,
                              QEMUBalloonStatus *stat_func, void *opaque)
 {
@@ -321,6 +371,96 @@ static int64_t balloon_frontend_node_plugged(ResizeEngine *re, int node)
     return plugged;
 }
 
+typedef struct BalloonFrontendNodeSplit {
+    MachineState *ms;
+    uint64_t *per_node;         /* bytes ballooned out of each node */
+    bool known;                 /* every page's node was found */
+} BalloonFrontendNodeSplit;
+
+/* The NUMA node whose memory backend is @mr, or -1. */
+static int balloon_frontend_mr_node(MachineState *ms, MemoryRegion *mr)
+{
+    int n;
+
+    if (!ms->numa_state || !ms->numa_state->num_nodes) {
+        return memory_region_is_ram(mr) ? 0 : -1;
+    }
+    for (n = 0; n < ms->numa_state->num_nodes; n++) {
+        HostMemoryBackend *hmb = ms->numa_state->nodes[n].node_memdev;
+
+        if (hmb && host_memory_backend_get_memory(hmb) == mr) {
+            return n;
+        }
+    }
+    return -1;
+}
+
+/* Split one range of ballooned pages by the node memory it lies in. */
+static bool balloon_frontend_split_cb(uint64_t start, uint64_t count,
+                                      void *opaque)
+{
+    BalloonFrontendNodeSplit *split = opaque;
+    hwaddr gpa = start * 4 * KiB, end = gpa + count * 4 * KiB;
+
+    while (gpa < end) {
+        MemoryRegionSection section = memory_region_find(get_system_memory(),
+                                                         gpa, end - gpa);
+        uint64_t len;
+        int node;
+
+        if (!section.mr) {
+            split->known = false;
+            return false;
+        }
+        len = int128_get64(section.size);
+        node = balloon_frontend_mr_node(split->ms, section.mr);
+        memory_region_unref(section.mr);
+        if (node < 0) {
+            split->known = false;
+            return false;
+        }
+        split->per_node[node] += len;
+        gpa += len;
+    }
+    return true;
+}
+
+/*
+ * Bytes ballooned out of each node, from the pages the balloons track
+ * (see BalloonBackendClass::get_ranges).  False if some balloon does not
+ * know its pages, or a page lies outside every node's memory.
+ */
+static bool balloon_frontend_ballooned_per_node(MachineState *ms,
+                                                ResizeEngine *re,
+                                                uint64_t *per_node)
+{
+    BalloonFrontendNodeSplit split = { ms, per_node, true };
+    BalloonBackend *bb;
+
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        BalloonBackendInfo info;
+        RangeSet *ranges;
+
+        if (bb->klass->kind == BALLOON_BACKEND_KIND_VIRTIO_MEM) {
+            continue;
+        }
+        balloon_backend_get_info(bb, &info);
+        ranges = balloon_backend_get_ranges(bb);
+        if (!ranges) {
+            if (info.size < 0) {
+                return false;
+            }
+            continue;
+        }
+        range_set_foreach(ranges, 0, RANGE_SET_PAGE_LIMIT,
+                          balloon_frontend_split_cb, &split);
+        if (!split.known) {
+            return false;
+        }
+    }
+    return true;
+}
+
 void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
                        MemoryResizeNodeTargetList *nodes, Error **errp)
 {
@@ -384,8 +524,10 @@ MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
     g_autoptr(MemoryResizeInfo) info = NULL;
     MemoryResizeBackendInfoList **tail_b;
     MemoryResizeNodeInfoList **tail_n;
+    g_autofree uint64_t *ballooned = NULL;
     BalloonBackend *bb;
-    int n;
+    int n, nb_nodes;
+    bool known;
 
     if (!re) {
         return NULL;
@@ -412,14 +554,22 @@ MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
         QAPI_LIST_APPEND(tail_b, b);
     }
 
+    nb_nodes = balloon_frontend_node_count(ms);
+    ballooned = g_new0(uint64_t, nb_nodes);
+    known = balloon_frontend_ballooned_per_node(ms, re, ballooned);
     tail_n = &info->nodes;
-    for (n = 0; n < balloon_frontend_node_count(ms); n++) {
+    for (n = 0; n < nb_nodes; n++) {
         MemoryResizeNodeInfo *ni = g_new0(MemoryResizeNodeInfo, 1);
 
         ni->node = n;
         ni->boot = balloon_frontend_node_boot(ms, n);
         ni->plugged = balloon_frontend_node_plugged(re, n);
         ni->actual = ni->boot + ni->plugged;
+        if (known) {
+            ni->has_ballooned = true;
+            ni->ballooned = ballooned[n];
+            ni->actual -= ballooned[n];
+        }
         QAPI_LIST_APPEND(tail_n, ni);
     }
     return g_steal_pointer(&info);
