@@ -64,10 +64,11 @@ fuzz: qemu
 	@mkdir -p $(B)/fuzz-corpus
 	$(B)/bin/fuzz-range-set -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz-corpus
 
-# Benchmarks (figures, not pass/fail; see docs/performance.rst).
-bench: all
-	@mkdir -p $(B)/bench
-	$(B)/bin/bench-range | tee $(B)/bench/bench-range.txt
+# Benchmarks against the baseline (figures, not pass/fail; see
+# docs/performance.md).  BENCH_REPS repetitions, medians reported.
+BENCH_REPS ?= 3
+bench: all baseline
+	@scripts/bench.sh $(B) $(BENCH_REPS)
 
 check: all
 	@scripts/run-tests.sh $(B) $(SUITES)

@@ -53,7 +53,8 @@ static void ubf_vm_build_argv(UbfVm *vm, const UbfVmConfig *cfg)
     g_autofree char *initrd = g_build_filename(guest_dir, "initrd.img", NULL);
     guint nodes = MAX(cfg->nodes, 1);
     guint64 per_node = cfg->boot_mib / nodes;
-    guint64 maxmem = cfg->boot_mib + nodes * cfg->virtio_mem_mib;
+    guint64 maxmem = cfg->maxmem_mib ? cfg->maxmem_mib :
+                     cfg->boot_mib + nodes * cfg->virtio_mem_mib;
     guint i;
 
     ubf_vm_arg(vm, "%s", ubf_vm_env(cfg->qemu, "UBF_QEMU",
@@ -68,7 +69,7 @@ static void ubf_vm_build_argv(UbfVm *vm, const UbfVmConfig *cfg)
     ubf_vm_arg(vm, "-smp");
     ubf_vm_arg(vm, "%u", nodes);
     ubf_vm_arg(vm, "-m");
-    if (cfg->virtio_mem_mib) {
+    if (maxmem > cfg->boot_mib) {
         ubf_vm_arg(vm, "%" G_GUINT64_FORMAT "M,maxmem=%" G_GUINT64_FORMAT "M",
                    cfg->boot_mib, maxmem);
     } else {

@@ -24,6 +24,7 @@ typedef struct UbfVmConfig {
     gboolean virtio_balloon;    /* add -device virtio-balloon-pci,id=balloon0 */
     guint64 virtio_mem_mib;     /* per node: one virtio-mem-pci of this
                                  * maximum size, id=vmem<node>; 0: none */
+    guint64 maxmem_mib;         /* maxmem; 0: boot + virtio-mem */
     const char *modules;        /* guest modules to load at boot, comma list */
     const char *const *extra;   /* more QEMU arguments, NULL-terminated */
     guint boot_timeout_ms;      /* 0: 120 s */

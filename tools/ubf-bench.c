@@ -1,0 +1,499 @@
+/*
+ * ubf-bench: our QEMU against the baseline (same source, no frontend),
+ * same run, same guest image.
+ *
+ *   1. QMP latency of 'balloon' and 'query-balloon', idle and while a
+ *      resize is in flight (p50/p99);
+ *   2. end-to-end resize of a Linux guest with virtio-balloon + virtio-mem:
+ *      1 GiB -> 3 GiB and 3 GiB -> 512 MiB, one command each on ours,
+ *      against the best manual sequence on the baseline (each step
+ *      awaited before the next), until the guest's own MemTotal settles;
+ *   3. host CPU of the QEMU process per GiB inflated through
+ *      virtio-balloon (system time: the discards; user time shown too);
+ *   4. memory overhead of the frontend with 1 TiB of sparse virtio-mem
+ *      capacity (RSS of a paused VM, ours minus baseline).
+ *
+ * Writes a table to stdout, results.json and the guest-size-over-time
+ * series (series.csv) to the output folder.
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vm.h"
+
+#define MIB (1024 * (gint64)1024)
+#define GIB (1024 * MIB)
+#define KIB_PER_MIB 1024
+#define STEP_TIMEOUT_MS 300000
+#define POLL_US (20 * 1000)
+
+typedef struct Bench {
+    const char *ours;
+    const char *baseline;
+    const char *outdir;
+    int reps;
+    FILE *series;           /* run,flavour,t_s,memtotal_mib */
+    JsonBuilder *json;
+} Bench;
+
+static void die_on(GError *err, const char *what)
+{
+    if (err) {
+        fprintf(stderr, "ubf-bench: %s: %s\n", what, err->message);
+        exit(1);
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static double percentile(GArray *v, double p)
+{
+    g_array_sort(v, cmp_double);
+    return g_array_index(v, double, MIN((guint)(p * v->len), v->len - 1));
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void json_num(Bench *b, const char *name, double value)
+{
+    json_builder_set_member_name(b->json, name);
+    json_builder_add_double_value(b->json, value);
+}
+
+static UbfVm *start_vm(const char *qemu, guint64 boot_mib,
+                       guint64 vmem_mib, const char *modules)
+{
+    UbfVmConfig cfg = {
+        .qemu = qemu,
+        .boot_mib = boot_mib,
+        .virtio_balloon = TRUE,
+        .virtio_mem_mib = vmem_mib,
+        .modules = modules,
+    };
+    g_autoptr(GError) err = NULL;
+    UbfVm *vm = ubf_vm_start(&cfg, &err);
+
+    die_on(err, qemu);
+    return vm;
+}
+
+static void qmp_ok(UbfVm *vm, const char *cmd, const char *args)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonNode) ret = ubf_qmp_execute_json(ubf_vm_qmp(vm), cmd, args,
+                                                   10000, &err);
+
+    die_on(err, cmd);
+}
+
+/* ---- 1. QMP latency ---- */
+
+static double qmp_rtt_ms(UbfVm *vm, const char *cmd, const char *args)
+{
+    gint64 t0 = g_get_monotonic_time();
+
+    qmp_ok(vm, cmd, args);
+    return (g_get_monotonic_time() - t0) / 1000.0;
+}
+
+static void bench_latency_one(Bench *b, const char *qemu, const char *label,
+                              bool ours)
+{
+    g_autoptr(UbfVm) vm = start_vm(qemu, 1024, 0, "virtio_balloon");
+    g_autoptr(GArray) bal = g_array_new(FALSE, FALSE, sizeof(double));
+    g_autoptr(GArray) query = g_array_new(FALSE, FALSE, sizeof(double));
+    g_autoptr(GArray) busy = g_array_new(FALSE, FALSE, sizeof(double));
+    g_autofree char *name = NULL;
+    int i;
+
+    for (i = 0; i < 1000; i++) {
+        double ms = qmp_rtt_ms(vm, "query-balloon", NULL);
+
+        g_array_append_val(query, ms);
+    }
+    for (i = 0; i < 500; i++) {
+        /* the size the guest has: nothing to move */
+        double ms = qmp_rtt_ms(vm, "balloon", "{\"value\": 1073741824}");
+
+        g_array_append_val(bal, ms);
+    }
+    /* While the balloon inflates 512 MiB. */
+    qmp_ok(vm, "balloon", "{\"value\": 536870912}");
+    for (i = 0; i < 300; i++) {
+        double ms = qmp_rtt_ms(vm, "query-balloon", NULL);
+
+        g_array_append_val(busy, ms);
+    }
+    printf("  %-9s query-balloon p50 %6.3f p99 %6.3f ms | balloon p50 %6.3f"
+           " p99 %6.3f ms | query in flight p50 %6.3f p99 %6.3f ms\n",
+           label, percentile(query, 0.5), percentile(query, 0.99),
+           percentile(bal, 0.5), percentile(bal, 0.99),
+           percentile(busy, 0.5), percentile(busy, 0.99));
+    name = g_strdup(ours ? "" : "baseline_");
+#define J(k, v) do { g_autofree char *key = g_strconcat(name, k, NULL); \
+                     json_num(b, key, v); } while (0)
+    J("qmp_balloon_p50_ms", percentile(bal, 0.5));
+    J("qmp_balloon_p99_ms", percentile(bal, 0.99));
+    J("qmp_query_balloon_p50_ms", percentile(query, 0.5));
+    J("qmp_query_balloon_p99_ms", percentile(query, 0.99));
+    J("qmp_query_balloon_busy_p50_ms", percentile(busy, 0.5));
+    J("qmp_query_balloon_busy_p99_ms", percentile(busy, 0.99));
+#undef J
+}
+
+/* ---- 2. end-to-end resize ---- */
+
+/* Poll MemTotal until it is @want_kib; log samples; return seconds. */
+static double wait_memtotal(Bench *b, UbfVm *vm, gint64 t0, gint64 want_kib,
+                            const char *run, const char *flavour)
+{
+    gint64 deadline = t0 + (gint64)STEP_TIMEOUT_MS * 1000;
+
+    for (;;) {
+        g_autoptr(GError) err = NULL;
+        UbfGuestMem mem;
+        gint64 now;
+
+        ubf_agent_meminfo(ubf_vm_agent(vm), &mem, &err);
+        die_on(err, "meminfo");
+        now = g_get_monotonic_time();
+        if (b->series) {
+            fprintf(b->series, "%s,%s,%.3f,%.1f\n", run, flavour,
+                    (now - t0) / 1e6, mem.memtotal_kib / 1024.0);
+        }
+        if (mem.memtotal_kib == want_kib) {
+            return (now - t0) / 1e6;
+        }
+        if (now > deadline) {
+            fprintf(stderr, "ubf-bench: %s %s: MemTotal %" G_GINT64_FORMAT
+                    " KiB, want %" G_GINT64_FORMAT "\n", run, flavour,
+                    mem.memtotal_kib, want_kib);
+            exit(1);
+        }
+        g_usleep(POLL_US);
+    }
+}
+
+/* Wait until virtio-mem's plugged size is @size (the manual sequence). */
+static void wait_vmem_size(UbfVm *vm, gint64 size)
+{
+    for (;;) {
+        g_autoptr(GError) err = NULL;
+        gint64 now = ubf_vm_qom_get_int(vm, "/machine/peripheral/vmem0",
+                                        "size", &err);
+
+        die_on(err, "qom-get size");
+        if (now == size) {
+            return;
+        }
+        g_usleep(POLL_US);
+    }
+}
+
+static void bench_resize(Bench *b)
+{
+    double grow[8], mgrow[8], shrink[8], mshrink[8];
+    double grow_m, mgrow_m, shrink_m, mshrink_m;
+    int r;
+
+    for (r = 0; r < b->reps; r++) {
+        FILE *series = r == 0 ? b->series : NULL;
+        FILE *saved = b->series;
+        UbfGuestMem boot;
+        g_autoptr(GError) err = NULL;
+        gint64 t0;
+
+        b->series = series;
+        {
+            g_autoptr(UbfVm) vm = start_vm(b->ours, 1024, 2048,
+                                           "virtio_balloon,virtio_mem");
+
+            ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err);
+            die_on(err, "meminfo");
+            t0 = g_get_monotonic_time();
+            qmp_ok(vm, "balloon", "{\"value\": 3221225472}");
+            grow[r] = wait_memtotal(b, vm, t0, boot.memtotal_kib +
+                                    2048 * KIB_PER_MIB, "grow", "ours");
+            t0 = g_get_monotonic_time();
+            qmp_ok(vm, "balloon", "{\"value\": 536870912}");
+            shrink[r] = wait_memtotal(b, vm, t0, boot.memtotal_kib -
+                                      512 * KIB_PER_MIB, "shrink", "ours");
+        }
+        {
+            g_autoptr(UbfVm) vm = start_vm(b->baseline, 1024, 2048,
+                                           "virtio_balloon,virtio_mem");
+
+            ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err);
+            die_on(err, "meminfo");
+            /* Best manual grow: nothing ballooned, so plug only. */
+            t0 = g_get_monotonic_time();
+            qmp_ok(vm, "qom-set", "{\"path\": \"/machine/peripheral/vmem0\","
+                   " \"property\": \"requested-size\", \"value\": 2147483648}");
+            mgrow[r] = wait_memtotal(b, vm, t0, boot.memtotal_kib +
+                                     2048 * KIB_PER_MIB, "grow", "baseline");
+            /* Best manual shrink: unplug, await, then inflate. */
+            t0 = g_get_monotonic_time();
+            qmp_ok(vm, "qom-set", "{\"path\": \"/machine/peripheral/vmem0\","
+                   " \"property\": \"requested-size\", \"value\": 0}");
+            wait_vmem_size(vm, 0);
+            qmp_ok(vm, "balloon", "{\"value\": 536870912}");
+            mshrink[r] = wait_memtotal(b, vm, t0, boot.memtotal_kib -
+                                       512 * KIB_PER_MIB, "shrink",
+                                       "baseline");
+        }
+        b->series = saved;
+        printf("  rep %d: grow ours %.2f s, manual %.2f s | shrink ours %.2f"
+               " s, manual %.2f s\n", r + 1, grow[r], mgrow[r], shrink[r],
+               mshrink[r]);
+        fflush(stdout);
+    }
+    grow_m = median(grow, b->reps);
+    mgrow_m = median(mgrow, b->reps);
+    shrink_m = median(shrink, b->reps);
+    mshrink_m = median(mshrink, b->reps);
+    printf("  median: grow %.2f s vs %.2f s (%.2fx), shrink %.2f s vs %.2f s"
+           " (%.2fx)\n", grow_m, mgrow_m, grow_m / mgrow_m, shrink_m,
+           mshrink_m, shrink_m / mshrink_m);
+    json_num(b, "grow_s", grow_m);
+    json_num(b, "manual_grow_s", mgrow_m);
+    json_num(b, "shrink_s", shrink_m);
+    json_num(b, "manual_shrink_s", mshrink_m);
+}
+
+/* ---- 3. host CPU per GiB inflated ---- */
+
+/* User and system CPU seconds of process @pid, all threads. */
+static void proc_cpu(GPid pid, double *user, double *sys)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) f = NULL;
+    char *p;
+    double hz = sysconf(_SC_CLK_TCK);
+
+    if (!g_file_get_contents(path, &text, NULL, NULL) ||
+        !(p = strrchr(text, ')'))) {
+        fprintf(stderr, "ubf-bench: cannot read %s\n", path);
+        exit(1);
+    }
+    f = g_strsplit(p + 2, " ", -1);
+    /* fields after ')' start at field 3; utime is 14, stime 15 */
+    *user = g_ascii_strtod(f[11], NULL) / hz;
+    *sys = g_ascii_strtod(f[12], NULL) / hz;
+}
+
+static void bench_inflate_cpu_one(Bench *b, const char *qemu,
+                                  const char *label, double *sys_ms,
+                                  double *user_ms)
+{
+    double s[8], u[8];
+    int r;
+
+    for (r = 0; r < b->reps; r++) {
+        g_autoptr(UbfVm) vm = start_vm(qemu, 3072, 0, "virtio_balloon");
+        g_autoptr(GError) err = NULL;
+        g_autoptr(JsonObject) touched = NULL;
+        UbfGuestMem boot;
+        double u0, s0, u1, s1;
+
+        ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err);
+        die_on(err, "meminfo");
+        /* Populate guest memory on the host first, as a used guest has. */
+        touched = ubf_agent_command(ubf_vm_agent(vm), "alloc 2048", 300000,
+                                    &err);
+        die_on(err, "alloc");
+        g_clear_pointer(&touched, json_object_unref);
+        touched = ubf_agent_command(ubf_vm_agent(vm), "free", 60000, &err);
+        die_on(err, "free");
+        g_usleep(500 * 1000);
+
+        proc_cpu(ubf_vm_pid(vm), &u0, &s0);
+        qmp_ok(vm, "balloon", "{\"value\": 1073741824}");     /* 2 GiB out */
+        wait_memtotal(b, vm, g_get_monotonic_time(),
+                      boot.memtotal_kib - 2048 * KIB_PER_MIB, "inflate",
+                      label);
+        proc_cpu(ubf_vm_pid(vm), &u1, &s1);
+        s[r] = (s1 - s0) * 1000 / 2;
+        u[r] = (u1 - u0) * 1000 / 2;
+    }
+    *sys_ms = median(s, b->reps);
+    *user_ms = median(u, b->reps);
+    printf("  %-9s system %7.1f ms/GiB, user %7.1f ms/GiB\n", label,
+           *sys_ms, *user_ms);
+}
+
+static void bench_inflate_cpu(Bench *b)
+{
+    double sys_o, user_o, sys_b, user_b;
+
+    bench_inflate_cpu_one(b, b->ours, "ours", &sys_o, &user_o);
+    bench_inflate_cpu_one(b, b->baseline, "baseline", &sys_b, &user_b);
+    printf("  ratio (system time: the discard path): %.2fx\n", sys_o / sys_b);
+    json_num(b, "inflate_host_cpu_ms_per_gib", sys_o);
+    json_num(b, "baseline_inflate_host_cpu_ms_per_gib", sys_b);
+    json_num(b, "inflate_host_user_ms_per_gib", user_o);
+    json_num(b, "baseline_inflate_host_user_ms_per_gib", user_b);
+}
+
+/* ---- 4. memory overhead with 1 TiB of sparse virtio-mem ---- */
+
+static gint64 proc_rss_kib(GPid pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/status", pid);
+    g_autofree char *text = NULL;
+    char *p;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL) ||
+        !(p = strstr(text, "VmRSS:"))) {
+        return -1;
+    }
+    return g_ascii_strtoll(p + 6, NULL, 10);
+}
+
+static gint64 bench_rss_one(const char *qemu)
+{
+    const char *extra[] = {
+        "-cpu", "qemu64,phys-bits=46",
+        "-object", "memory-backend-ram,id=big,size=1T,reserve=off",
+        "-device", "virtio-mem-pci,id=bigmem,memdev=big",
+        NULL
+    };
+    UbfVmConfig cfg = {
+        .qemu = qemu,
+        .boot_mib = 1024,
+        .maxmem_mib = 1024 + 1024 * 1024,
+        .virtio_balloon = TRUE,
+        .no_guest = TRUE,
+        .extra = extra,
+    };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(UbfVm) vm = ubf_vm_start(&cfg, &err);
+
+    die_on(err, "1 TiB virtio-mem VM");
+    qmp_ok(vm, "query-memory-devices", NULL);
+    return proc_rss_kib(ubf_vm_pid(vm));
+}
+
+static void bench_memory(Bench *b)
+{
+    gint64 ours = bench_rss_one(b->ours);
+    gint64 base = bench_rss_one(b->baseline);
+
+    printf("  RSS with 1 TiB virtio-mem capacity: ours %" G_GINT64_FORMAT
+           " KiB, baseline %" G_GINT64_FORMAT " KiB, frontend %+"
+           G_GINT64_FORMAT " KiB\n", ours, base, ours - base);
+    json_num(b, "rss_1tib_kib", ours);
+    json_num(b, "baseline_rss_1tib_kib", base);
+    json_num(b, "frontend_overhead_1tib_kib", ours - base);
+}
+
+int main(int argc, char **argv)
+{
+    g_autofree char *ours = NULL, *baseline = NULL, *outdir = NULL;
+    g_autofree char *range_json = NULL;
+    int reps = 3;
+    GOptionEntry entries[] = {
+        { "qemu", 0, 0, G_OPTION_ARG_FILENAME, &ours, "our QEMU", "PATH" },
+        { "baseline", 0, 0, G_OPTION_ARG_FILENAME, &baseline,
+          "baseline QEMU", "PATH" },
+        { "out", 0, 0, G_OPTION_ARG_FILENAME, &outdir, "output folder",
+          "DIR" },
+        { "reps", 0, 0, G_OPTION_ARG_INT, &reps, "repetitions (1-8)", "N" },
+        { "range-json", 0, 0, G_OPTION_ARG_STRING, &range_json,
+          "bench-range's JSON line, merged in", "JSON" },
+        { NULL }
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- benchmarks");
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = NULL;
+    g_autofree char *path = NULL;
+    Bench b = { 0 };
+
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &err) || !ours ||
+        !baseline || !outdir || reps < 1 || reps > 8) {
+        fprintf(stderr, "ubf-bench: %s\n", err ? err->message :
+                "--qemu, --baseline and --out are needed, --reps 1 to 8");
+        return 1;
+    }
+    b.ours = ours;
+    b.baseline = baseline;
+    b.outdir = outdir;
+    b.reps = reps;
+    b.json = json_builder_new();
+    path = g_build_filename(outdir, "series.csv", NULL);
+    b.series = fopen(path, "w");
+    if (!b.series) {
+        perror(path);
+        return 1;
+    }
+    fprintf(b.series, "run,flavour,t_s,memtotal_mib\n");
+    json_builder_begin_object(b.json);
+    json_builder_set_member_name(b.json, "accel");
+    json_builder_add_string_value(b.json, g_getenv("UBF_ACCEL") ?
+                                  g_getenv("UBF_ACCEL") : "tcg");
+    json_num(&b, "reps", reps);
+
+    printf("QMP latency (idle, and query-balloon while 512 MiB inflate):\n");
+    bench_latency_one(&b, ours, "ours", true);
+    bench_latency_one(&b, baseline, "baseline", false);
+    printf("End-to-end resize, until the guest's MemTotal settles:\n");
+    bench_resize(&b);
+    printf("Host CPU of QEMU per GiB inflated through virtio-balloon:\n");
+    bench_inflate_cpu(&b);
+    printf("Frontend memory overhead:\n");
+    bench_memory(&b);
+    fclose(b.series);
+
+    if (range_json) {
+        g_autoptr(JsonParser) p = json_parser_new();
+
+        if (json_parser_load_from_data(p, range_json, -1, NULL) &&
+            JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+            JsonObject *o = json_node_get_object(json_parser_get_root(p));
+
+            json_num(&b, "range_ops_per_s",
+                     json_object_get_double_member(o, "ops_per_s"));
+            json_num(&b, "range_gtree_ops_per_s",
+                     json_object_get_double_member(o, "gtree_ops_per_s"));
+            json_num(&b, "range_ops_ratio_vs_gtree",
+                     json_object_get_double_member(o, "ops_per_s") /
+                     json_object_get_double_member(o, "gtree_ops_per_s"));
+            json_num(&b, "range_bytes_per_range",
+                     json_object_get_double_member(o, "bytes_per_range"));
+            json_num(&b, "range_worst_case_bytes_per_tib",
+                     json_object_get_double_member(
+                         o, "worst_case_bytes_per_tib"));
+        }
+    }
+    json_builder_end_object(b.json);
+    root = json_builder_get_root(b.json);
+    json_generator_set_root(gen, root);
+    json_generator_set_pretty(gen, TRUE);
+    g_free(path);
+    path = g_build_filename(outdir, "results.json", NULL);
+    if (!json_generator_to_file(gen, path, &err)) {
+        fprintf(stderr, "ubf-bench: %s\n", err->message);
+        return 1;
+    }
+    g_object_unref(b.json);
+    return 0;
+}
