@@ -191,15 +191,27 @@ static double wait_memtotal(Bench *b, UbfVm *vm, gint64 t0, gint64 want_kib,
     }
 }
 
-/* Wait until virtio-mem's plugged size is @size (the manual sequence). */
-static void wait_vmem_size(UbfVm *vm, gint64 size)
+/*
+ * Wait until virtio-mem's plugged size is @size (the manual sequence),
+ * logging the guest's MemTotal meanwhile.
+ */
+static void wait_vmem_size(Bench *b, UbfVm *vm, gint64 t0, gint64 size,
+                           const char *run, const char *flavour)
 {
     for (;;) {
         g_autoptr(GError) err = NULL;
         gint64 now = ubf_vm_qom_get_int(vm, "/machine/peripheral/vmem0",
                                         "size", &err);
+        UbfGuestMem mem;
 
         die_on(err, "qom-get size");
+        ubf_agent_meminfo(ubf_vm_agent(vm), &mem, &err);
+        die_on(err, "meminfo");
+        if (b->series) {
+            fprintf(b->series, "%s,%s,%.3f,%.1f\n", run, flavour,
+                    (g_get_monotonic_time() - t0) / 1e6,
+                    mem.memtotal_kib / 1024.0);
+        }
         if (now == size) {
             return;
         }
@@ -252,7 +264,7 @@ static void bench_resize(Bench *b)
             t0 = g_get_monotonic_time();
             qmp_ok(vm, "qom-set", "{\"path\": \"/machine/peripheral/vmem0\","
                    " \"property\": \"requested-size\", \"value\": 0}");
-            wait_vmem_size(vm, 0);
+            wait_vmem_size(b, vm, t0, 0, "shrink", "baseline");
             qmp_ok(vm, "balloon", "{\"value\": 536870912}");
             mshrink[r] = wait_memtotal(b, vm, t0, boot.memtotal_kib -
                                        512 * KIB_PER_MIB, "shrink",
