@@ -21,6 +21,7 @@
 #include "qapi/qapi-commands-memory-resize.h"
 #include "qapi/qapi-events-machine.h"
 #include "qapi/qapi-events-memory-resize.h"
+#include "qapi/qapi-types-qom.h"
 #include "qapi/qmp/qerror.h"
 #include "balloon-frontend.h"
 #include "resize-engine.h"
@@ -61,12 +62,25 @@ char *balloon_frontend_device_id(DeviceState *dev)
     return object_get_canonical_path(OBJECT(dev));
 }
 
-/* The engine, with the base size as it is now (DIMMs come and go). */
+static int64_t balloon_frontend_node_boot(MachineState *ms, int node);
+static int balloon_frontend_node_count(MachineState *ms);
+
+/*
+ * The engine, with the base size and the nodes as they are now (DIMMs
+ * come and go; the NUMA configuration is known once the machine is).
+ */
 static ResizeEngine *balloon_frontend_engine(void)
 {
     ResizeEngine *re = &balloon_frontend_get()->engine;
+    MachineState *ms = MACHINE(qdev_get_machine());
+    int64_t boot[RESIZE_ENGINE_MAX_NODES];
+    int n, nb = MIN(balloon_frontend_node_count(ms), RESIZE_ENGINE_MAX_NODES);
 
     re->base = balloon_frontend_base_size();
+    for (n = 0; n < nb; n++) {
+        boot[n] = balloon_frontend_node_boot(ms, n);
+    }
+    resize_engine_set_nodes(re, nb, boot);
     return re;
 }
 
@@ -155,6 +169,18 @@ void balloon_frontend_set_stall_ms(int64_t stall_ms)
 {
     trace_balloon_frontend_setting("stall-ms", stall_ms);
     balloon_frontend_get()->engine.stall_ms = stall_ms;
+}
+
+void balloon_frontend_set_policy(int policy, int prefer_node)
+{
+    ResizeEngine *re = &balloon_frontend_get()->engine;
+
+    QEMU_BUILD_BUG_ON((int)RESIZE_POLICY__MAX !=
+                      (int)BALLOON_FRONTEND_POLICY__MAX);
+    trace_balloon_frontend_setting("policy", policy);
+    trace_balloon_frontend_setting("prefer-node", prefer_node);
+    re->policy = policy;
+    re->prefer_node = prefer_node;
 }
 
 void balloon_frontend_add_backend(BalloonBackend *bb)
@@ -382,7 +408,11 @@ static int balloon_frontend_mr_node(MachineState *ms, MemoryRegion *mr)
 {
     int n;
 
-    if (!ms->numa_state || !ms->numa_state->num_nodes) {
+    /*
+     * One node (none configured, or the one QEMU adds by itself when
+     * memory hotplug is enabled): all RAM is its.
+     */
+    if (!ms->numa_state || ms->numa_state->num_nodes <= 1) {
         return memory_region_is_ram(mr) ? 0 : -1;
     }
     for (n = 0; n < ms->numa_state->num_nodes; n++) {
@@ -465,12 +495,14 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
                        MemoryResizeNodeTargetList *nodes, Error **errp)
 {
     MachineState *ms = MACHINE(qdev_get_machine());
-    int nb_nodes = balloon_frontend_node_count(ms);
-    g_autofree bool *seen = g_new0(bool, nb_nodes);
     ResizeEngine *re = balloon_frontend_check(errp);
+    BalloonFrontend *bf = balloon_frontend_get();
+    g_autofree int64_t *targets = NULL;
+    g_autofree uint64_t *ballooned = NULL;
+    g_autofree int64_t *ballooned_s = NULL;
     MemoryResizeNodeTargetList *l;
-    int64_t total = 0;
-    int n;
+    int64_t total;
+    int n, nb_nodes;
 
     if (!re) {
         return;
@@ -479,6 +511,16 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
         error_setg(errp, "Parameter 'size' is missing");
         return;
     }
+    if (!has_nodes) {
+        balloon_frontend_request(size, "size", errp);
+        return;
+    }
+
+    nb_nodes = re->nb_nodes;
+    targets = g_new(int64_t, nb_nodes);
+    for (n = 0; n < nb_nodes; n++) {
+        targets[n] = -1;
+    }
     for (l = nodes; l; l = l->next) {
         if (l->value->node >= nb_nodes) {
             error_setg(errp, "Parameter 'nodes' names node %" PRIu32
@@ -486,7 +528,7 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
                        l->value->node, nb_nodes - 1);
             return;
         }
-        if (seen[l->value->node]) {
+        if (targets[l->value->node] >= 0) {
             error_setg(errp, "Parameter 'nodes' lists node %" PRIu32
                        " twice", l->value->node);
             return;
@@ -497,24 +539,41 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
                        l->value->node, l->value->size);
             return;
         }
-        seen[l->value->node] = true;
-        total += l->value->size;
+        targets[l->value->node] = l->value->size;
     }
-    if (has_nodes) {
-        for (n = 0; n < nb_nodes; n++) {
-            if (!seen[n]) {
-                total += balloon_frontend_node_boot(ms, n) +
-                         balloon_frontend_node_plugged(re, n);
-            }
-        }
-        if (has_size && size != total) {
-            error_setg(errp, "Parameter 'size' is %" PRId64 " but the "
-                       "nodes add up to %" PRId64 " bytes", size, total);
-            return;
-        }
-        size = total;
+
+    /* A node's size counts what was ballooned out of it. */
+    ballooned = g_new0(uint64_t, nb_nodes);
+    ballooned_s = g_new0(int64_t, nb_nodes);
+    if (!balloon_frontend_ballooned_per_node(ms, re, ballooned)) {
+        error_setg(errp, "Parameter 'nodes' cannot be honoured: the node of "
+                   "some ballooned memory is unknown; give 'size' alone");
+        return;
     }
-    balloon_frontend_request(size, "size", errp);
+    total = resize_engine_actual(re);
+    for (n = 0; n < nb_nodes; n++) {
+        ballooned_s[n] = ballooned[n];
+        if (targets[n] >= 0) {
+            total += targets[n] - (balloon_frontend_node_boot(ms, n) +
+                                   balloon_frontend_node_plugged(re, n) -
+                                   ballooned_s[n]);
+        }
+    }
+    if (has_size && size != total) {
+        error_setg(errp, "Parameter 'size' is %" PRId64 " but the nodes "
+                   "add up to %" PRId64 " bytes", size, total);
+        return;
+    }
+    trace_balloon_frontend_request("nodes", total);
+    if (!resize_engine_request_nodes(re, targets, ballooned_s, "nodes",
+                                     balloon_frontend_now_ms(), errp)) {
+        return;
+    }
+    balloon_frontend_report(bf);
+    if (resize_engine_busy(re)) {
+        timer_mod(bf->timer, balloon_frontend_now_ms() +
+                  BALLOON_FRONTEND_TICK_MS);
+    }
 }
 
 MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
@@ -527,6 +586,8 @@ MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
     g_autofree uint64_t *ballooned = NULL;
     BalloonBackend *bb;
     int n, nb_nodes;
+    int64_t node_min, node_max;
+    uint64_t step;
     bool known;
 
     if (!re) {
@@ -565,6 +626,8 @@ MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
         ni->boot = balloon_frontend_node_boot(ms, n);
         ni->plugged = balloon_frontend_node_plugged(re, n);
         ni->actual = ni->boot + ni->plugged;
+        resize_engine_node_limits(re, n, 0, &node_min, &node_max, &step);
+        ni->maximum = node_max;
         if (known) {
             ni->has_ballooned = true;
             ni->ballooned = ballooned[n];

@@ -44,6 +44,8 @@ char *balloon_frontend_device_id(DeviceState *dev);
 #define BALLOON_FRONTEND_DEFAULT_STALL_MS (30 * 1000)
 void balloon_frontend_set_floor(int64_t floor);
 void balloon_frontend_set_stall_ms(int64_t stall_ms);
+/* @policy is a BalloonFrontendPolicy. */
+void balloon_frontend_set_policy(int policy, int prefer_node);
 
 /* Boot RAM + DIMMs, in bytes: the size with every contribution at 0. */
 int64_t balloon_frontend_base_size(void);

@@ -1,7 +1,7 @@
 /*
  * Unified balloon frontend: per-VM settings as a user-creatable object
  *
- *   -object balloon-frontend,id=bf0,floor=512M,stall-timeout=30
+ *   -object balloon-frontend,id=bf0,floor=512M,stall-timeout=30,policy=fill
  *
  * At most one such object exists; without it the defaults apply (no
  * floor beyond one page, 30 s stall timeout).  Its properties can also be
@@ -16,9 +16,11 @@
 #include "qemu/module.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
+#include "qapi/qapi-visit-qom.h"
 #include "qom/object.h"
 #include "qom/object_interfaces.h"
 #include "balloon-frontend.h"
+#include "resize-engine.h"
 #include "trace.h"
 
 #define TYPE_BALLOON_FRONTEND_OBJECT "balloon-frontend"
@@ -26,6 +28,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(BalloonFrontendObject, BALLOON_FRONTEND_OBJECT)
 
 #define FRONTEND_OBJECT_FLOOR_PROP "floor"
 #define FRONTEND_OBJECT_STALL_PROP "stall-timeout"
+#define FRONTEND_OBJECT_POLICY_PROP "policy"
+#define FRONTEND_OBJECT_PREFER_PROP "prefer-node"
 #define FRONTEND_OBJECT_STALL_MIN_S 1
 #define FRONTEND_OBJECT_STALL_MAX_S 3600
 
@@ -34,6 +38,8 @@ struct BalloonFrontendObject {
 
     uint64_t floor;             /* bytes */
     uint32_t stall_s;           /* seconds */
+    int policy;                 /* BalloonFrontendPolicy */
+    uint32_t prefer_node;
 };
 
 /* The one instance, if any: only its settings are in force. */
@@ -44,6 +50,7 @@ static void frontend_object_apply(BalloonFrontendObject *bfo)
     if (frontend_object_instance == bfo) {
         balloon_frontend_set_floor(bfo->floor);
         balloon_frontend_set_stall_ms((int64_t)bfo->stall_s * 1000);
+        balloon_frontend_set_policy(bfo->policy, bfo->prefer_node);
     }
 }
 
@@ -98,6 +105,43 @@ static void frontend_object_set_stall(Object *obj, Visitor *v,
     frontend_object_apply(BALLOON_FRONTEND_OBJECT(obj));
 }
 
+static int frontend_object_get_policy(Object *obj, Error **errp)
+{
+    return BALLOON_FRONTEND_OBJECT(obj)->policy;
+}
+
+static void frontend_object_set_policy(Object *obj, int value, Error **errp)
+{
+    BALLOON_FRONTEND_OBJECT(obj)->policy = value;
+    frontend_object_apply(BALLOON_FRONTEND_OBJECT(obj));
+}
+
+static void frontend_object_get_prefer(Object *obj, Visitor *v,
+                                       const char *name, void *opaque,
+                                       Error **errp)
+{
+    visit_type_uint32(v, name, &BALLOON_FRONTEND_OBJECT(obj)->prefer_node,
+                      errp);
+}
+
+static void frontend_object_set_prefer(Object *obj, Visitor *v,
+                                       const char *name, void *opaque,
+                                       Error **errp)
+{
+    uint32_t value;
+
+    if (!visit_type_uint32(v, name, &value, errp)) {
+        return;
+    }
+    if (value >= RESIZE_ENGINE_MAX_NODES) {
+        error_setg(errp, "Property '%s' expects a node from 0 to %d", name,
+                   RESIZE_ENGINE_MAX_NODES - 1);
+        return;
+    }
+    BALLOON_FRONTEND_OBJECT(obj)->prefer_node = value;
+    frontend_object_apply(BALLOON_FRONTEND_OBJECT(obj));
+}
+
 static void frontend_object_complete(UserCreatable *uc, Error **errp)
 {
     if (frontend_object_instance) {
@@ -123,6 +167,7 @@ static void frontend_object_finalize(Object *obj)
         frontend_object_instance = NULL;
         balloon_frontend_set_floor(0);
         balloon_frontend_set_stall_ms(BALLOON_FRONTEND_DEFAULT_STALL_MS);
+        balloon_frontend_set_policy(BALLOON_FRONTEND_POLICY_PROPORTIONAL, 0);
     }
 }
 
@@ -141,6 +186,18 @@ static void frontend_object_class_init(ObjectClass *oc, void *data)
                               frontend_object_set_stall, NULL, NULL);
     object_class_property_set_description(oc, FRONTEND_OBJECT_STALL_PROP,
         "Seconds without progress before a resize is reported stalled");
+    object_class_property_add_enum(oc, FRONTEND_OBJECT_POLICY_PROP,
+                                   "BalloonFrontendPolicy",
+                                   &BalloonFrontendPolicy_lookup,
+                                   frontend_object_get_policy,
+                                   frontend_object_set_policy);
+    object_class_property_set_description(oc, FRONTEND_OBJECT_POLICY_PROP,
+        "How memory is shared among NUMA nodes: proportional, fill, prefer");
+    object_class_property_add(oc, FRONTEND_OBJECT_PREFER_PROP, "uint32",
+                              frontend_object_get_prefer,
+                              frontend_object_set_prefer, NULL, NULL);
+    object_class_property_set_description(oc, FRONTEND_OBJECT_PREFER_PROP,
+        "The node the prefer policy fills first");
 }
 
 static const TypeInfo frontend_object_info = {

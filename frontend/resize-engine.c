@@ -33,6 +33,18 @@ void resize_engine_init(ResizeEngine *re, const ResizeEngineOps *ops,
     re->stall_ms = RESIZE_ENGINE_DEFAULT_STALL_MS;
     re->state = RESIZE_STATE_IDLE;
     re->phase = RESIZE_PHASE_DONE;
+    re->policy = RESIZE_POLICY_PROPORTIONAL;
+    re->prefer_node = -1;
+    re->nb_nodes = 1;
+    re->node_boot[0] = base;
+}
+
+void resize_engine_set_nodes(ResizeEngine *re, int nb_nodes,
+                             const int64_t *boot)
+{
+    g_assert(nb_nodes >= 1 && nb_nodes <= RESIZE_ENGINE_MAX_NODES);
+    re->nb_nodes = nb_nodes;
+    memcpy(re->node_boot, boot, sizeof(*boot) * nb_nodes);
 }
 
 void resize_engine_add(ResizeEngine *re, BalloonBackend *bb)
@@ -134,47 +146,189 @@ bool resize_engine_limits(ResizeEngine *re, int64_t *min, int64_t *max)
     return true;
 }
 
-/*
- * Decide every backend's planned contribution for @target.  Growth goes
- * to virtio-mem first (block-aligned, devices in registration order, the
- * last one rounded up) with the balloon taking back the sub-block
- * excess, then to the balloon's own hot-add (hv-balloon).  Shrinking
- * unplugs virtio-mem completely first, then balloons the rest.
- */
-static void resize_engine_plan(ResizeEngine *re, int64_t target)
+/* The node a backend's memory counts to (node 0 without NUMA). */
+static int resize_engine_node_of(ResizeEngine *re, const BalloonBackendInfo *info)
 {
-    BalloonBackend *bb, *balloon = resize_engine_active_balloon(re);
-    BalloonBackendInfo binfo = { 0 };
-    int64_t want = target - re->base;
-    int64_t rest = MAX(want, 0);
-    int64_t plugged = 0;
+    return info->node >= 0 && info->node < re->nb_nodes ? info->node : 0;
+}
 
-    if (balloon) {
-        balloon_backend_get_info(balloon, &binfo);
-    }
+/* What each node's virtio-mem devices can take. */
+typedef struct ResizeNodePlan {
+    int64_t cap;            /* sum of the devices' maximum */
+    uint64_t gran;          /* largest device block size */
+    int64_t amount;         /* planned plugged bytes */
+} ResizeNodePlan;
+
+static void resize_engine_node_caps(ResizeEngine *re, ResizeNodePlan *np)
+{
+    BalloonBackend *bb;
+
+    memset(np, 0, sizeof(*np) * re->nb_nodes);
     QTAILQ_FOREACH(bb, &re->backends, next) {
         BalloonBackendInfo info;
-        int64_t take;
+        int n;
 
-        bb->in_plan = false;
         if (resize_engine_is_balloon(bb)) {
             continue;
         }
         balloon_backend_get_info(bb, &info);
-        take = MIN(rest, info.max_size);
-        if (balloon || take < rest) {
-            take = MIN(ROUND_UP(take, info.granularity), info.max_size);
-        } else {
-            /* No balloon to trim the excess: never exceed the target. */
-            take = QEMU_ALIGN_DOWN(take, info.granularity);
+        n = resize_engine_node_of(re, &info);
+        np[n].cap += info.max_size;
+        np[n].gran = MAX(np[n].gran, info.granularity);
+    }
+}
+
+/* The order nodes are filled in: the preferred one first, then by id. */
+static int resize_engine_node_order(ResizeEngine *re, int i)
+{
+    int prefer = re->policy == RESIZE_POLICY_PREFER ? re->prefer_node : -1;
+
+    if (prefer < 0 || prefer >= re->nb_nodes) {
+        return i;
+    }
+    return i == 0 ? prefer : (i <= prefer ? i - 1 : i);
+}
+
+/*
+ * Share @total bytes of plugged memory among the nodes by the policy,
+ * each node within its capacity: "fill" and "prefer" fill nodes in
+ * order, "proportional" gives each node a share of its boot memory
+ * (water-filling: what a full node cannot take goes to the others in the
+ * same proportion).  Shares are then rounded to each node's block size,
+ * the rest going, block by block, to nodes in order; with @may_exceed
+ * the last block may go past @total (a balloon takes the excess back).
+ */
+static void resize_engine_distribute(ResizeEngine *re, ResizeNodePlan *np,
+                                     int64_t total, bool may_exceed)
+{
+    g_autofree bool *full = g_new0(bool, re->nb_nodes);
+    int64_t cap = 0, left, share;
+    int i, n;
+
+    for (n = 0; n < re->nb_nodes; n++) {
+        cap += np[n].cap;
+        full[n] = np[n].cap == 0;
+    }
+    left = MIN(total, cap);
+
+    if (re->policy == RESIZE_POLICY_PROPORTIONAL) {
+        while (left > 0) {
+            double weight = 0;
+            bool saturated = false;
+
+            for (n = 0; n < re->nb_nodes; n++) {
+                weight += full[n] ? 0 : MAX(re->node_boot[n], 1);
+            }
+            for (n = 0; n < re->nb_nodes; n++) {
+                if (full[n]) {
+                    continue;
+                }
+                share = left * (MAX(re->node_boot[n], 1) / weight);
+                if (np[n].amount + share >= np[n].cap) {
+                    left -= np[n].cap - np[n].amount;
+                    np[n].amount = np[n].cap;
+                    full[n] = true;
+                    saturated = true;
+                }
+            }
+            if (saturated) {
+                continue;
+            }
+            for (n = 0; n < re->nb_nodes; n++) {
+                if (!full[n]) {
+                    share = left * (MAX(re->node_boot[n], 1) / weight);
+                    np[n].amount += share;
+                }
+            }
+            break;
         }
+    } else {
+        for (i = 0; i < re->nb_nodes && left > 0; i++) {
+            n = resize_engine_node_order(re, i);
+            share = MIN(left, np[n].cap);
+            np[n].amount = share;
+            left -= share;
+        }
+    }
+
+    /* Whole blocks, and what rounding left over, node by node in order. */
+    left = MIN(total, cap);
+    for (n = 0; n < re->nb_nodes; n++) {
+        if (np[n].gran) {
+            np[n].amount = QEMU_ALIGN_DOWN(np[n].amount, np[n].gran);
+        }
+        left -= np[n].amount;
+    }
+    for (i = 0; i < re->nb_nodes && left > 0; i++) {
+        n = resize_engine_node_order(re, i);
+        if (!np[n].gran || np[n].amount >= np[n].cap) {
+            continue;
+        }
+        share = may_exceed ? ROUND_UP(left, np[n].gran)
+                           : QEMU_ALIGN_DOWN(left, np[n].gran);
+        share = MIN(share, np[n].cap - np[n].amount);
+        np[n].amount += share;
+        left -= share;
+    }
+}
+
+/*
+ * Plan the virtio-mem devices: node @n's devices, in registration order,
+ * share np[n].amount (nodes with amount < 0 keep their devices as they
+ * are).  Returns the bytes planned in all.
+ */
+static int64_t resize_engine_plan_mem(ResizeEngine *re, ResizeNodePlan *np)
+{
+    BalloonBackend *bb;
+    int64_t plugged = 0;
+
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        BalloonBackendInfo info;
+        int n;
+
+        if (resize_engine_is_balloon(bb)) {
+            continue;
+        }
+        balloon_backend_get_info(bb, &info);
+        n = resize_engine_node_of(re, &info);
         bb->in_plan = true;
         bb->start = info.size;
-        bb->planned = take;
-        rest = MAX(rest - take, 0);
-        plugged += take;
+        if (np[n].amount < 0) {
+            bb->planned = info.size;
+        } else {
+            bb->planned = MIN(np[n].amount, info.max_size);
+            np[n].amount -= bb->planned;
+        }
+        plugged += bb->planned;
     }
+    return plugged;
+}
+
+/*
+ * Decide every backend's planned contribution for @target.  Growth goes
+ * to virtio-mem first (shared among nodes by the policy, block-aligned)
+ * with the balloon taking back the sub-block excess, then to the
+ * balloon's own hot-add (hv-balloon).  Shrinking unplugs virtio-mem to
+ * the policy's share first, then balloons the rest.
+ */
+static void resize_engine_plan(ResizeEngine *re, int64_t target)
+{
+    BalloonBackend *bb, *balloon = resize_engine_active_balloon(re);
+    g_autofree ResizeNodePlan *np = g_new0(ResizeNodePlan, re->nb_nodes);
+    BalloonBackendInfo binfo = { 0 };
+    int64_t want = target - re->base;
+    int64_t plugged, rest;
+
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        bb->in_plan = false;
+    }
+    resize_engine_node_caps(re, np);
+    resize_engine_distribute(re, np, MAX(want, 0), balloon != NULL);
+    plugged = resize_engine_plan_mem(re, np);
+    rest = MAX(want, 0) - plugged;
+
     if (balloon) {
+        balloon_backend_get_info(balloon, &binfo);
         balloon->in_plan = true;
         balloon->start = binfo.size;
         if (want <= 0) {
@@ -332,30 +486,16 @@ static bool resize_engine_advance(ResizeEngine *re, Error **errp)
     return true;
 }
 
-bool resize_engine_request(ResizeEngine *re, int64_t target,
-                           const char *param, int64_t now_ms, Error **errp)
+/*
+ * Start the plan the backends' in_plan/planned describe, toward @target:
+ * backends already where the plan wants them stop any older move, then
+ * the first phase is issued.
+ */
+static bool resize_engine_start(ResizeEngine *re, int64_t target,
+                                int64_t now_ms, Error **errp)
 {
     BalloonBackend *bb;
-    int64_t min, max;
 
-    if (!resize_engine_limits(re, &min, &max)) {
-        error_setg(errp, "No memory resize backend is present");
-        return false;
-    }
-    if (target <= 0 || target < min || target > max) {
-        error_setg(errp, "Parameter '%s' expects a guest size from %" PRId64
-                   " to %" PRId64 " bytes", param, min, max);
-        return false;
-    }
-    target = ROUND_UP(target, RESIZE_ENGINE_PAGE);
-    target = MIN(target, max);
-
-    if (resize_engine_busy(re)) {
-        resize_engine_stop(re, RESIZE_STOP_REPLACED);
-    }
-    resize_engine_plan(re, target);
-
-    /* Backends already where the plan wants them stop any older move. */
     QTAILQ_FOREACH(bb, &re->backends, next) {
         BalloonBackendInfo info;
 
@@ -390,6 +530,107 @@ bool resize_engine_request(ResizeEngine *re, int64_t target,
                                 : RESIZE_STATE_RESIZING);
     resize_engine_tick(re, now_ms);
     return true;
+}
+
+bool resize_engine_request(ResizeEngine *re, int64_t target,
+                           const char *param, int64_t now_ms, Error **errp)
+{
+    int64_t min, max;
+
+    if (!resize_engine_limits(re, &min, &max)) {
+        error_setg(errp, "No memory resize backend is present");
+        return false;
+    }
+    if (target <= 0 || target < min || target > max) {
+        error_setg(errp, "Parameter '%s' expects a guest size from %" PRId64
+                   " to %" PRId64 " bytes", param, min, max);
+        return false;
+    }
+    target = ROUND_UP(target, RESIZE_ENGINE_PAGE);
+    target = MIN(target, max);
+
+    if (resize_engine_busy(re)) {
+        resize_engine_stop(re, RESIZE_STOP_REPLACED);
+    }
+    resize_engine_plan(re, target);
+    return resize_engine_start(re, target, now_ms, errp);
+}
+
+void resize_engine_node_limits(ResizeEngine *re, int node,
+                               int64_t ballooned, int64_t *min,
+                               int64_t *max, uint64_t *step)
+{
+    g_autofree ResizeNodePlan *np = g_new0(ResizeNodePlan, re->nb_nodes);
+
+    g_assert(node >= 0 && node < re->nb_nodes);
+    resize_engine_node_caps(re, np);
+    *min = re->node_boot[node] - ballooned;
+    *max = *min + np[node].cap;
+    *step = np[node].gran ? np[node].gran : RESIZE_ENGINE_PAGE;
+}
+
+bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
+                                 const int64_t *ballooned,
+                                 const char *param, int64_t now_ms,
+                                 Error **errp)
+{
+    g_autofree ResizeNodePlan *np = g_new0(ResizeNodePlan, re->nb_nodes);
+    BalloonBackend *bb;
+    int64_t target = resize_engine_actual(re);
+    int n;
+
+    if (QTAILQ_EMPTY(&re->backends)) {
+        error_setg(errp, "No memory resize backend is present");
+        return false;
+    }
+    resize_engine_node_caps(re, np);
+    for (n = 0; n < re->nb_nodes; n++) {
+        int64_t min, max, plug, now = 0;
+        uint64_t step;
+
+        np[n].amount = -1;
+        if (targets[n] < 0) {
+            continue;
+        }
+        resize_engine_node_limits(re, n, ballooned[n], &min, &max, &step);
+        plug = targets[n] - min;
+        if (targets[n] < min || targets[n] > max || plug % step) {
+            error_setg(errp, "Parameter '%s' gives node %d size %" PRId64
+                       "; node %d can be from %" PRId64 " to %" PRId64
+                       " bytes in steps of %" PRIu64, param, n, targets[n],
+                       n, min, max, step);
+            return false;
+        }
+        QTAILQ_FOREACH(bb, &re->backends, next) {
+            BalloonBackendInfo info;
+
+            balloon_backend_get_info(bb, &info);
+            if (!resize_engine_is_balloon(bb) &&
+                resize_engine_node_of(re, &info) == n) {
+                now += info.size;
+            }
+        }
+        np[n].amount = plug;
+        target += plug - now;
+    }
+
+    if (resize_engine_busy(re)) {
+        resize_engine_stop(re, RESIZE_STOP_REPLACED);
+    }
+    QTAILQ_FOREACH(bb, &re->backends, next) {
+        bb->in_plan = false;
+    }
+    resize_engine_plan_mem(re, np);
+    bb = resize_engine_active_balloon(re);
+    if (bb) {
+        /* The balloon is not node-aware: it stays where it is. */
+        BalloonBackendInfo info;
+
+        balloon_backend_get_info(bb, &info);
+        bb->in_plan = true;
+        bb->start = bb->planned = info.size;
+    }
+    return resize_engine_start(re, target, now_ms, errp);
 }
 
 void resize_engine_tick(ResizeEngine *re, int64_t now_ms)

@@ -42,6 +42,20 @@ typedef enum ResizePhase {
     RESIZE_PHASE_DONE,
 } ResizePhase;
 
+/*
+ * How growth (and shrinking by unplug) is shared among NUMA nodes when a
+ * request names only the total.
+ */
+typedef enum ResizePolicy {
+    RESIZE_POLICY_PROPORTIONAL,     /* each node keeps its share of boot */
+    RESIZE_POLICY_FILL,             /* lowest node first */
+    RESIZE_POLICY_PREFER,           /* prefer_node first, then the others */
+    RESIZE_POLICY__MAX,
+} ResizePolicy;
+
+/* As QEMU's MAX_NODES. */
+#define RESIZE_ENGINE_MAX_NODES 128
+
 typedef struct ResizeEngine ResizeEngine;
 
 typedef struct ResizeEngineOps {
@@ -62,6 +76,10 @@ struct ResizeEngine {
     int64_t base;                   /* boot RAM + DIMMs, bytes */
     int64_t floor;                  /* smallest target accepted, bytes */
     int64_t stall_ms;               /* no progress this long: stalled */
+    ResizePolicy policy;
+    int prefer_node;                /* RESIZE_POLICY_PREFER's node */
+    int nb_nodes;                   /* NUMA nodes (1 without NUMA) */
+    int64_t node_boot[RESIZE_ENGINE_MAX_NODES];   /* boot RAM per node */
 
     /* The request in flight (or the last one) */
     bool has_target;
@@ -75,6 +93,10 @@ struct ResizeEngine {
 
 void resize_engine_init(ResizeEngine *re, const ResizeEngineOps *ops,
                         void *opaque, int64_t base);
+
+/* The guest's NUMA nodes and their boot memory (default: one node). */
+void resize_engine_set_nodes(ResizeEngine *re, int nb_nodes,
+                             const int64_t *boot);
 
 /* Register @bb; its klass, id and opaque must be set. */
 void resize_engine_add(ResizeEngine *re, BalloonBackend *bb);
@@ -101,6 +123,26 @@ bool resize_engine_limits(ResizeEngine *re, int64_t *min, int64_t *max);
  */
 bool resize_engine_request(ResizeEngine *re, int64_t target,
                            const char *param, int64_t now_ms, Error **errp);
+
+/*
+ * The sizes node @node may be asked for, with @ballooned bytes ballooned
+ * out of it: from its boot memory minus @ballooned to that plus all of
+ * its virtio-mem capacity, in steps of *@step (its block size).
+ */
+void resize_engine_node_limits(ResizeEngine *re, int node,
+                               int64_t ballooned, int64_t *min,
+                               int64_t *max, uint64_t *step);
+
+/*
+ * Make each node @n with @targets[n] >= 0 that many bytes (boot +
+ * plugged - @ballooned[n]) by plugging or unplugging its virtio-mem;
+ * nodes with a negative target, and the balloon, stay as they are.
+ * Errors name @param, the node and its range; nothing changes then.
+ */
+bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
+                                 const int64_t *ballooned,
+                                 const char *param, int64_t now_ms,
+                                 Error **errp);
 
 /*
  * Check progress and start the next step when the current one is done.

@@ -54,9 +54,18 @@ void hmp_info_memory_resize(Monitor *mon, const QDict *qdict)
     }
     monitor_printf(mon, "nodes:\n");
     for (n = info->nodes; n; n = n->next) {
+        MemoryResizeNodeInfo *ni = n->value;
+
         monitor_printf(mon, "  %" PRIu32 ": boot %" PRIu64 " MiB, plugged %"
-                       PRIu64 " MiB, actual %" PRIu64 " MiB\n",
-                       n->value->node, n->value->boot / MiB,
-                       n->value->plugged / MiB, n->value->actual / MiB);
+                       PRIu64 " MiB, hot-added %" PRIu64 " MiB, ballooned ",
+                       ni->node, ni->boot / MiB, ni->plugged / MiB,
+                       ni->hot_added / MiB);
+        if (ni->has_ballooned) {
+            monitor_printf(mon, "%" PRIu64 " MiB", ni->ballooned / MiB);
+        } else {
+            monitor_printf(mon, "unknown");
+        }
+        monitor_printf(mon, ", actual %" PRIu64 " MiB, maximum %" PRIu64
+                       " MiB\n", ni->actual / MiB, ni->maximum / MiB);
     }
 }

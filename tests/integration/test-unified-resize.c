@@ -224,8 +224,14 @@ static void test_one_command_any_size(void)
     /* HMP: thin wrappers over the same commands. */
     hmp_expect(vm, "info memory-resize",
                "target: 1536 MiB, actual: 1536 MiB, state: idle");
+    /* Per-node sizes move virtio-mem; the balloon is not node-aware. */
     hmp_expect(vm, "info memory-resize",
-               "  vmem0: virtio-mem, driver connected, +512 MiB");
+               "  vmem0: virtio-mem, driver connected, +1024 MiB");
+    hmp_expect(vm, "info memory-resize",
+               "  balloon0: virtio-balloon, driver connected, -512 MiB");
+    hmp_expect(vm, "info memory-resize",
+               "  0: boot 1024 MiB, plugged 1024 MiB, hot-added 0 MiB, "
+               "ballooned 512 MiB, actual 1536 MiB, maximum 3072 MiB");
     hmp_expect(vm, "memory_resize 0",
                "Parameter 'size' expects a guest size from 4096 to "
                "3221225472 bytes");
