@@ -78,7 +78,7 @@ static void ubf_vm_build_argv(UbfVm *vm, const UbfVmConfig *cfg)
     for (i = 0; cfg->nodes && i < nodes; i++) {
         ubf_vm_arg(vm, "-object");
         ubf_vm_arg(vm, "memory-backend-ram,id=ram-node%u,size=%" G_GUINT64_FORMAT
-                   "M", i, per_node);
+                   "M", i, cfg->node_mib ? cfg->node_mib[i] : per_node);
         ubf_vm_arg(vm, "-numa");
         ubf_vm_arg(vm, "node,nodeid=%u,cpus=%u,memdev=ram-node%u", i, i, i);
     }

@@ -21,6 +21,7 @@ typedef struct UbfVmConfig {
     const char *accel;          /* "kvm" or "tcg"; NULL: $UBF_ACCEL or tcg */
     guint64 boot_mib;           /* boot RAM, split evenly over the nodes */
     guint nodes;                /* NUMA nodes; 0 means no NUMA config */
+    const guint64 *node_mib;    /* boot RAM per node (NULL: even split) */
     gboolean virtio_balloon;    /* add -device virtio-balloon-pci,id=balloon0 */
     guint64 virtio_mem_mib;     /* per node: one virtio-mem-pci of this
                                  * maximum size, id=vmem<node>; 0: none */

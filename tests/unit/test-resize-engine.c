@@ -536,6 +536,178 @@ static void test_rollback(void)
     g_assert_false(resize_engine_busy(&re));
 }
 
+/* Four nodes of uneven boot size; virtio-mem on nodes 0, 1 and 3 only. */
+static void setup_numa(ResizeEngine *re, Mock *m, Mock *b,
+                       ResizePolicy policy, int prefer)
+{
+    static const int64_t boot[4] = { 512 * MiB, 256 * MiB, 128 * MiB,
+                                     128 * MiB };
+    static const char *ids[4] = { "vmem0", "vmem1", "vmem2", "vmem3" };
+    int n;
+
+    setup(re);
+    re->base = BASE;
+    resize_engine_set_nodes(re, 4, boot);
+    re->policy = policy;
+    re->prefer_node = prefer;
+    mock_virtio_balloon(b, "balloon0");
+    resize_engine_add(re, &b->bb);
+    for (n = 0; n < 4; n++) {
+        if (n == 2) {
+            continue;           /* node 2 has no virtio-mem */
+        }
+        mock_virtio_mem(&m[n], ids[n], 512 * MiB);
+        m[n].info.node = n;
+        resize_engine_add(re, &m[n].bb);
+    }
+}
+
+static void run_numa(ResizeEngine *re, Mock *m, Mock *b)
+{
+    Mock *all[] = { b, &m[0], &m[1], &m[3] };
+
+    run(re, all, 4, 2000);
+    g_assert_false(resize_engine_busy(re));
+}
+
+/* proportional: growth follows boot shares; full nodes overflow. */
+static void test_policy_proportional(void)
+{
+    ResizeEngine re;
+    Mock m[4], b;
+
+    setup_numa(&re, m, &b, RESIZE_POLICY_PROPORTIONAL, -1);
+    /* +700 MiB over nodes 0, 1, 3 (boot 512:256:128; node 2 has none) */
+    g_assert_true(resize_engine_request(&re, BASE + 700 * MiB, "value", 0,
+                                        &error_abort));
+    run_numa(&re, m, &b);
+    g_assert_cmpint(resize_engine_actual(&re), ==, BASE + 700 * MiB);
+    /* 700 * 4/7 = 400, * 2/7 = 200, * 1/7 = 100: all block aligned */
+    g_assert_cmpint(m[0].info.size, ==, 400 * MiB);
+    g_assert_cmpint(m[1].info.size, ==, 200 * MiB);
+    g_assert_cmpint(m[3].info.size, ==, 100 * MiB);
+
+    /* +1400 MiB: node 0 would want 800 but holds 512; the rest spreads */
+    g_assert_true(resize_engine_request(&re, BASE + 1400 * MiB, "value",
+                                        now_ms, &error_abort));
+    run_numa(&re, m, &b);
+    g_assert_cmpint(m[0].info.size, ==, 512 * MiB);
+    g_assert_cmpint(m[1].info.size + m[3].info.size, ==, 888 * MiB);
+    g_assert_cmpint(m[1].info.size, ==, 512 * MiB);   /* 592 > cap */
+    g_assert_cmpint(m[3].info.size, ==, 376 * MiB);
+    g_assert_cmpint(resize_engine_actual(&re), ==, BASE + 1400 * MiB);
+
+    /* Shrinking by unplug keeps the proportions. */
+    g_assert_true(resize_engine_request(&re, BASE + 350 * MiB, "value",
+                                        now_ms, &error_abort));
+    run_numa(&re, m, &b);
+    g_assert_cmpint(m[0].info.size, ==, 200 * MiB);
+    g_assert_cmpint(m[1].info.size, ==, 100 * MiB);
+    g_assert_cmpint(m[3].info.size, ==, 50 * MiB);
+    g_assert_cmpint(b.info.size, ==, 0);
+}
+
+/* fill: lowest node first, skipping nodes without virtio-mem. */
+static void test_policy_fill(void)
+{
+    ResizeEngine re;
+    Mock m[4], b;
+
+    setup_numa(&re, m, &b, RESIZE_POLICY_FILL, -1);
+    g_assert_true(resize_engine_request(&re, BASE + 800 * MiB + 4 * KiB,
+                                        "value", 0, &error_abort));
+    run_numa(&re, m, &b);
+    g_assert_cmpint(m[0].info.size, ==, 512 * MiB);
+    g_assert_cmpint(m[1].info.size, ==, 290 * MiB);   /* rounded up a block */
+    g_assert_cmpint(m[3].info.size, ==, 0);
+    g_assert_cmpint(b.info.size, ==, -(2 * MiB - 4 * KiB));
+    g_assert_cmpint(resize_engine_actual(&re), ==, BASE + 800 * MiB + 4 * KiB);
+
+    /* Shrink: node 1 gives up first (the reverse of filling). */
+    g_assert_true(resize_engine_request(&re, BASE + 600 * MiB, "value",
+                                        now_ms, &error_abort));
+    run_numa(&re, m, &b);
+    g_assert_cmpint(m[0].info.size, ==, 512 * MiB);
+    g_assert_cmpint(m[1].info.size, ==, 88 * MiB);
+    g_assert_cmpint(b.info.size, ==, 0);
+}
+
+/* prefer: the named node first, then the others from the lowest. */
+static void test_policy_prefer(void)
+{
+    ResizeEngine re;
+    Mock m[4], b;
+    int64_t min, max;
+    uint64_t step;
+
+    setup_numa(&re, m, &b, RESIZE_POLICY_PREFER, 3);
+    g_assert_true(resize_engine_request(&re, BASE + 768 * MiB, "value", 0,
+                                        &error_abort));
+    run_numa(&re, m, &b);
+    g_assert_cmpint(m[3].info.size, ==, 512 * MiB);
+    g_assert_cmpint(m[0].info.size, ==, 256 * MiB);
+    g_assert_cmpint(m[1].info.size, ==, 0);
+
+    /* A node without virtio-mem as the preferred one: the others fill. */
+    re.prefer_node = 2;
+    g_assert_true(resize_engine_request(&re, BASE + 768 * MiB, "value",
+                                        now_ms, &error_abort));
+    run_numa(&re, m, &b);
+    g_assert_cmpint(m[0].info.size, ==, 512 * MiB);
+    g_assert_cmpint(m[1].info.size, ==, 256 * MiB);
+    g_assert_cmpint(m[3].info.size, ==, 0);
+
+    resize_engine_node_limits(&re, 2, 0, &min, &max, &step);
+    g_assert_cmpint(min, ==, 128 * MiB);
+    g_assert_cmpint(max, ==, 128 * MiB);
+    resize_engine_node_limits(&re, 1, 64 * MiB, &min, &max, &step);
+    g_assert_cmpint(min, ==, 192 * MiB);
+    g_assert_cmpint(max, ==, 704 * MiB);
+    g_assert_cmpint(step, ==, BLOCK);
+}
+
+/* Per-node targets: listed nodes move, the rest and the balloon stay. */
+static void test_node_targets(void)
+{
+    static const int64_t none[4] = { 0, 0, 0, 0 };
+    ResizeEngine re;
+    Mock m[4], b;
+    int64_t targets[4] = { -1, 256 * MiB + 100 * MiB, -1, 128 * MiB + 64 * MiB };
+    Error *err = NULL;
+
+    setup_numa(&re, m, &b, RESIZE_POLICY_PROPORTIONAL, -1);
+    m[0].info.size = m[0].target = 32 * MiB;
+    g_assert_true(resize_engine_request_nodes(&re, targets, none, "nodes", 0,
+                                              &error_abort));
+    run_numa(&re, m, &b);
+    g_assert_cmpint(m[0].info.size, ==, 32 * MiB);
+    g_assert_cmpint(m[1].info.size, ==, 100 * MiB);
+    g_assert_cmpint(m[3].info.size, ==, 64 * MiB);
+    g_assert_cmpint(b.target, ==, 0);           /* told to stay put */
+    g_assert_cmpint(re.target, ==, BASE + 196 * MiB);
+
+    /* Out of range, or not whole blocks: refused, nothing moves. */
+    g_string_truncate(events, 0);
+    targets[1] = 256 * MiB + 513 * MiB;
+    g_assert_false(resize_engine_request_nodes(&re, targets, none, "nodes",
+                                               now_ms, &err));
+    g_assert_cmpstr(error_get_pretty(err), ==, "Parameter 'nodes' gives node "
+                    "1 size 806354944; node 1 can be from 268435456 to "
+                    "805306368 bytes in steps of 2097152");
+    g_clear_pointer(&err, error_free);
+    targets[1] = 256 * MiB + MiB;
+    g_assert_false(resize_engine_request_nodes(&re, targets, none, "nodes",
+                                               now_ms, &err));
+    g_clear_pointer(&err, error_free);
+    targets[1] = -1;
+    targets[2] = 129 * MiB;     /* node 2: no virtio-mem, 128 MiB only */
+    g_assert_false(resize_engine_request_nodes(&re, targets, none, "nodes",
+                                               now_ms, &err));
+    g_clear_pointer(&err, error_free);
+    g_assert_cmpstr(events->str, ==, "");
+    g_assert_cmpint(m[1].info.size, ==, 100 * MiB);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -554,5 +726,10 @@ int main(int argc, char **argv)
     g_test_add_func("/resize-engine/hv-balloon-hot-add",
                     test_hv_balloon_hot_add);
     g_test_add_func("/resize-engine/rollback", test_rollback);
+    g_test_add_func("/resize-engine/policy-proportional",
+                    test_policy_proportional);
+    g_test_add_func("/resize-engine/policy-fill", test_policy_fill);
+    g_test_add_func("/resize-engine/policy-prefer", test_policy_prefer);
+    g_test_add_func("/resize-engine/node-targets", test_node_targets);
     return g_test_run();
 }
