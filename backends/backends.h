@@ -31,7 +31,15 @@ void virtio_balloon_backend_pages_flush(BalloonBackend *bb);
 void virtio_balloon_backend_pages_reset(BalloonBackend *bb);
 
 /*
- * Any other device that registers a balloon handler (hv-balloon today),
+ * hv-balloon (hv-balloon.c over hv-balloon-backend.c): NULL if @dev is
+ * not an hv-balloon (or hv-balloon is not built: hv-balloon-stub.c).
+ */
+BalloonBackend *hv_balloon_dev_backend_new(Object *dev,
+                                           QEMUBalloonEvent *event_fn);
+void hv_balloon_dev_backend_free(BalloonBackend *bb);
+
+/*
+ * Any other device that registers a balloon handler,
  * driven only through that handler: the target it takes and the guest
  * size it reports (legacy-balloon.c).
  */

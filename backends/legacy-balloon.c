@@ -1,11 +1,12 @@
 /*
  * Unified balloon frontend: a balloon driven only through its handler
  *
- * hv-balloon registers a balloon handler like virtio-balloon does: a
- * target guest size in, the guest size out.  Until it has an adapter of
- * its own, it is driven through exactly that: its contribution is the
- * guest size it reports minus the frontend's base, its range runs from
- * ballooning all but one page to hot-adding its whole memdev.
+ * A device that registers a balloon handler without a backend of its
+ * own (none in this tree: virtio-balloon and hv-balloon have theirs) is
+ * driven through exactly that handler: a target guest size in, the guest
+ * size out.  Its contribution is the guest size it reports minus the
+ * frontend's base, its range runs from ballooning all but one page to
+ * hot-adding its whole memdev if it has a "memdev" link.
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *

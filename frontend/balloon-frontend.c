@@ -12,6 +12,7 @@
 #include "hw/boards.h"
 #include "hw/virtio/virtio.h"
 #include "system/kvm.h"
+#include "system/reset.h"
 #include "system/numa.h"
 #include "system/hostmem.h"
 #include "exec/address-spaces.h"
@@ -31,9 +32,13 @@
 /* How often a resize in flight is checked. */
 #define BALLOON_FRONTEND_TICK_MS 50
 
+/* After a reset, devices settle before the last target is planned again. */
+#define BALLOON_FRONTEND_REAPPLY_MS 500
+
 typedef struct BalloonFrontend {
     ResizeEngine engine;
     QEMUTimer *timer;
+    QEMUTimer *reapply_timer;
     int64_t last_reported;      /* guest size in the last BALLOON_CHANGE */
 } BalloonFrontend;
 
@@ -144,6 +149,33 @@ QEMU_BUILD_BUG_ON((int)RESIZE_STOP__MAX !=
 QEMU_BUILD_BUG_ON((int)BALLOON_BACKEND_KIND__MAX !=
                   (int)MEMORY_RESIZE_BACKEND_TYPE__MAX);
 
+/*
+ * A guest reset puts every backend back to its boot state (virtio-mem
+ * unplugs everything, hv-balloon drops what it hot-added, the balloon
+ * drivers are gone): plan the last target again; it is applied as the
+ * drivers come back.
+ */
+static void balloon_frontend_reapply(void *opaque)
+{
+    BalloonFrontend *bf = opaque;
+    ResizeEngine *re = balloon_frontend_engine();
+
+    if (resize_engine_reapply(re, balloon_frontend_now_ms())) {
+        trace_balloon_frontend_reapply(re->target);
+        timer_mod(bf->timer, balloon_frontend_now_ms() +
+                  BALLOON_FRONTEND_TICK_MS);
+    }
+    balloon_frontend_report(bf);
+}
+
+static void balloon_frontend_reset(void *opaque)
+{
+    BalloonFrontend *bf = opaque;
+
+    timer_mod(bf->reapply_timer, balloon_frontend_now_ms() +
+              BALLOON_FRONTEND_REAPPLY_MS);
+}
+
 static BalloonFrontend *balloon_frontend_get(void)
 {
     static BalloonFrontend *bf;
@@ -154,6 +186,9 @@ static BalloonFrontend *balloon_frontend_get(void)
         bf->engine.stall_ms = BALLOON_FRONTEND_DEFAULT_STALL_MS;
         bf->timer = timer_new_ms(QEMU_CLOCK_REALTIME, balloon_frontend_tick,
                                  bf);
+        bf->reapply_timer = timer_new_ms(QEMU_CLOCK_REALTIME,
+                                         balloon_frontend_reapply, bf);
+        qemu_register_reset(balloon_frontend_reset, bf);
         bf->last_reported = -1;
     }
     return bf;
@@ -269,6 +304,9 @@ int qemu_add_balloon_handler(QEMUBalloonEvent *event_func,
     /* Both in-tree callers pass their device as @opaque. */
     bb = virtio_balloon_backend_new(OBJECT(opaque), event_func);
     if (!bb) {
+        bb = hv_balloon_dev_backend_new(OBJECT(opaque), event_func);
+    }
+    if (!bb) {
         bb = legacy_balloon_backend_new(OBJECT(opaque), event_func,
                                         stat_func);
     }
@@ -287,6 +325,8 @@ void qemu_remove_balloon_handler(void *opaque)
     balloon_frontend_remove_backend(bb);
     if (bb->klass->kind == BALLOON_BACKEND_KIND_VIRTIO_BALLOON) {
         virtio_balloon_backend_free(bb);
+    } else if (object_dynamic_cast(OBJECT(opaque), "hv-balloon")) {
+        hv_balloon_dev_backend_free(bb);
     } else {
         legacy_balloon_backend_free(bb);
     }

@@ -556,6 +556,21 @@ bool resize_engine_request(ResizeEngine *re, int64_t target,
     return resize_engine_start(re, target, now_ms, errp);
 }
 
+bool resize_engine_reapply(ResizeEngine *re, int64_t now_ms)
+{
+    int64_t min, max, target;
+
+    if (!re->has_target || !resize_engine_limits(re, &min, &max)) {
+        return false;
+    }
+    target = MIN(MAX(re->target, min), max);
+    if (resize_engine_busy(re)) {
+        resize_engine_stop(re, RESIZE_STOP_REPLACED);
+    }
+    resize_engine_plan(re, target);
+    return resize_engine_start(re, target, now_ms, NULL);
+}
+
 void resize_engine_node_limits(ResizeEngine *re, int node,
                                int64_t ballooned, int64_t *min,
                                int64_t *max, uint64_t *step)

@@ -145,6 +145,13 @@ bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
                                  Error **errp);
 
 /*
+ * After a guest reset: plan the last target again from where the
+ * backends now are (within what they can reach now).  It waits for the
+ * guest drivers like any request.  False if there was no target.
+ */
+bool resize_engine_reapply(ResizeEngine *re, int64_t now_ms);
+
+/*
  * Check progress and start the next step when the current one is done.
  * Call periodically while resize_engine_busy().
  */

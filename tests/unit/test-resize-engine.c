@@ -16,162 +16,14 @@
 #include "qemu/osdep.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
-#include "resize-engine.h"
-
-#define BASE (1 * GiB)
-#define BLOCK (2 * MiB)
-#define TICK_MS 50
-
-typedef struct Mock {
-    BalloonBackend bb;
-    BalloonBackendInfo info;
-    int64_t target;
-    int64_t rate;           /* bytes the guest moves per tick */
-    int64_t hotadd_align;   /* hv-balloon: hot-add chunk */
-    bool refuse;            /* set_target fails */
-    unsigned int set_calls;
-    int64_t set_at_tick;    /* tick of the last set_target */
-} Mock;
-
-static GString *events;     /* "set:<id>:<MiB> ", "stop:<reason> " ... */
-static int64_t now_ms;
-static int64_t tick_no;
-
-static void mock_get_info(BalloonBackend *bb, BalloonBackendInfo *info)
-{
-    *info = ((Mock *)bb->opaque)->info;
-}
-
-static bool mock_set_target(BalloonBackend *bb, int64_t size, Error **errp)
-{
-    Mock *m = bb->opaque;
-
-    if (m->refuse) {
-        error_setg(errp, "%s refuses", bb->id);
-        return false;
-    }
-    g_assert_cmpint(size, >=, m->info.min_size);
-    g_assert_cmpint(size, <=, m->info.max_size);
-    g_assert_cmpint(size % (int64_t)m->info.granularity, ==, 0);
-    m->target = size;
-    m->set_calls++;
-    m->set_at_tick = tick_no;
-    g_string_append_printf(events, "set:%s:%" PRId64 " ", bb->id,
-                           size / (int64_t)MiB);
-    return true;
-}
-
-static const BalloonBackendClass mock_classes[] = {
-    [BALLOON_BACKEND_KIND_VIRTIO_BALLOON] = {
-        BALLOON_BACKEND_KIND_VIRTIO_BALLOON, mock_get_info, mock_set_target },
-    [BALLOON_BACKEND_KIND_VIRTIO_MEM] = {
-        BALLOON_BACKEND_KIND_VIRTIO_MEM, mock_get_info, mock_set_target },
-    [BALLOON_BACKEND_KIND_HV_BALLOON] = {
-        BALLOON_BACKEND_KIND_HV_BALLOON, mock_get_info, mock_set_target },
-};
-
-static void mock_init(Mock *m, BalloonBackendKind kind, const char *id,
-                      int64_t min, int64_t max, uint64_t gran)
-{
-    memset(m, 0, sizeof(*m));
-    m->bb.klass = &mock_classes[kind];
-    m->bb.id = (char *)id;
-    m->bb.opaque = m;
-    m->info.driver_connected = true;
-    m->info.node = -1;
-    m->info.min_size = min;
-    m->info.max_size = max;
-    m->info.granularity = gran;
-    m->rate = 256 * MiB;
-}
-
-static void mock_virtio_balloon(Mock *m, const char *id)
-{
-    mock_init(m, BALLOON_BACKEND_KIND_VIRTIO_BALLOON, id,
-              -(BASE - 4 * KiB), 0, 4 * KiB);
-}
-
-static void mock_virtio_mem(Mock *m, const char *id, int64_t max)
-{
-    mock_init(m, BALLOON_BACKEND_KIND_VIRTIO_MEM, id, 0, max, BLOCK);
-}
-
-static void mock_hv_balloon(Mock *m, const char *id, int64_t memdev)
-{
-    mock_init(m, BALLOON_BACKEND_KIND_HV_BALLOON, id, -(BASE - 4 * KiB),
-              memdev, 4 * KiB);
-    m->hotadd_align = 128 * MiB;
-}
-
-/* The guest driver's share of one tick. */
-static void mock_step(Mock *m)
-{
-    int64_t diff = m->target - m->info.size;
-    int64_t step;
-
-    if (!m->info.driver_connected || diff == 0 || m->rate == 0) {
-        return;
-    }
-    step = MIN(ABS(diff), m->rate);
-    if (m->hotadd_align && diff > 0 && m->info.size >= 0) {
-        /* hv-balloon hot-adds whole aligned chunks, never past target */
-        int64_t chunk = QEMU_ALIGN_DOWN(step, m->hotadd_align);
-
-        step = chunk ? chunk : step;
-    }
-    m->info.size += diff > 0 ? step : -step;
-}
-
-static void on_stopped(ResizeEngine *re, ResizeStopReason why, int64_t target,
-                       int64_t actual)
-{
-    g_string_append_printf(events, "stop:%s ",
-                           resize_engine_stop_reason_str(why));
-}
-
-static void on_state(ResizeEngine *re, ResizeState old, ResizeState state)
-{
-    g_string_append_printf(events, "state:%s ",
-                           resize_engine_state_str(state));
-}
-
-static const ResizeEngineOps test_ops = {
-    .state_changed = on_state,
-    .stopped = on_stopped,
-};
-
-static void setup(ResizeEngine *re)
-{
-    if (events) {
-        g_string_free(events, TRUE);
-    }
-    events = g_string_new(NULL);
-    now_ms = 0;
-    tick_no = 0;
-    resize_engine_init(re, &test_ops, NULL, BASE);
-}
-
-/* Run guest and engine until idle or @max_ticks. */
-static void run(ResizeEngine *re, Mock **mocks, int n, int max_ticks)
-{
-    int i, t;
-
-    for (t = 0; t < max_ticks && resize_engine_busy(re); t++) {
-        for (i = 0; i < n; i++) {
-            mock_step(mocks[i]);
-        }
-        now_ms += TICK_MS;
-        tick_no++;
-        resize_engine_tick(re, now_ms);
-    }
-}
+#include "mock-backends.h"
 
 static void test_registry(void)
 {
     ResizeEngine re;
     Mock b, m0, m1;
 
-    setup(&re);
+    mock_setup(&re);
     g_assert_cmpint(resize_engine_count(&re), ==, 0);
     g_assert_cmpint(resize_engine_actual(&re), ==, BASE);
     mock_virtio_balloon(&b, "balloon0");
@@ -203,7 +55,7 @@ static void test_bad_input(void)
     int64_t min, max;
     int i;
 
-    setup(&re);
+    mock_setup(&re);
     re.floor = 256 * MiB;
     mock_virtio_balloon(&b, "balloon0");
     mock_virtio_mem(&m, "vmem0", 2 * GiB);
@@ -225,7 +77,7 @@ static void test_bad_input(void)
     }
     /* Nothing changed: no backend was asked, no event, no target. */
     g_assert_cmpint(b.set_calls + m.set_calls, ==, 0);
-    g_assert_cmpstr(events->str, ==, "");
+    g_assert_cmpstr(mock_events->str, ==, "");
     g_assert_false(re.has_target);
     g_assert_false(resize_engine_busy(&re));
 }
@@ -236,7 +88,7 @@ static void test_no_backend(void)
     Error *err = NULL;
     int64_t min, max;
 
-    setup(&re);
+    mock_setup(&re);
     g_assert_false(resize_engine_limits(&re, &min, &max));
     g_assert_false(resize_engine_request(&re, GiB, "value", 0, &err));
     error_free_or_abort(&err);
@@ -249,7 +101,7 @@ static void test_grow_sequenced(void)
     Mock b, m;
     Mock *all[] = { &b, &m };
 
-    setup(&re);
+    mock_setup(&re);
     mock_virtio_balloon(&b, "balloon0");
     mock_virtio_mem(&m, "vmem0", 2 * GiB);
     b.info.size = b.target = -256 * MiB;
@@ -259,13 +111,13 @@ static void test_grow_sequenced(void)
     g_assert_true(resize_engine_request(&re, 3 * GiB, "value", 0,
                                         &error_abort));
     /* Only the balloon moves first. */
-    g_assert_cmpstr(events->str, ==, "set:balloon0:0 state:resizing ");
-    run(&re, all, 2, 1000);
+    g_assert_cmpstr(mock_events->str, ==, "set:balloon0:0 state:resizing ");
+    mock_run(&re, all, 2, 1000);
     g_assert_cmpint(resize_engine_actual(&re), ==, 3 * GiB);
     g_assert_cmpint(m.info.size, ==, 2 * GiB);
     g_assert_cmpint(b.info.size, ==, 0);
     g_assert_cmpint(m.set_at_tick, >, b.set_at_tick);
-    g_assert_cmpstr(events->str, ==, "set:balloon0:0 state:resizing "
+    g_assert_cmpstr(mock_events->str, ==, "set:balloon0:0 state:resizing "
                     "set:vmem0:2048 state:idle stop:reached ");
 }
 
@@ -277,7 +129,7 @@ static void test_shrink_sequenced(void)
     Mock *all[] = { &b, &m };
     int64_t done, todo;
 
-    setup(&re);
+    mock_setup(&re);
     mock_virtio_balloon(&b, "balloon0");
     mock_virtio_mem(&m, "vmem0", 2 * GiB);
     m.info.size = m.target = 2 * GiB;
@@ -286,11 +138,11 @@ static void test_shrink_sequenced(void)
 
     g_assert_true(resize_engine_request(&re, 512 * MiB, "value", 0,
                                         &error_abort));
-    g_assert_cmpstr(events->str, ==, "set:vmem0:0 state:resizing ");
+    g_assert_cmpstr(mock_events->str, ==, "set:vmem0:0 state:resizing ");
     resize_engine_progress(&re, &done, &todo);
     g_assert_cmpint(todo, ==, 2 * GiB + 512 * MiB);
     g_assert_cmpint(done, ==, 0);
-    run(&re, all, 2, 3);
+    mock_run(&re, all, 2, 3);
     /* Mid-unplug: the balloon has not been asked yet. */
     g_assert_cmpint(b.set_calls, ==, 0);
     g_assert_cmpint(m.info.size, >, 0);
@@ -298,11 +150,11 @@ static void test_shrink_sequenced(void)
     g_assert_cmpint(done, >, 0);
     g_assert_cmpint(done, <, todo);
 
-    run(&re, all, 2, 1000);
+    mock_run(&re, all, 2, 1000);
     g_assert_cmpint(resize_engine_actual(&re), ==, 512 * MiB);
     g_assert_cmpint(b.info.size, ==, -512 * MiB);
     g_assert_cmpint(b.set_at_tick, >, m.set_at_tick);
-    g_assert_cmpstr(events->str, ==, "set:vmem0:0 state:resizing "
+    g_assert_cmpstr(mock_events->str, ==, "set:vmem0:0 state:resizing "
                     "set:balloon0:-512 state:idle stop:reached ");
 }
 
@@ -314,22 +166,22 @@ static void test_sub_block_exact(void)
     Mock *all[] = { &b, &m };
     int64_t target = BASE + 3 * MiB + 8 * KiB;
 
-    setup(&re);
+    mock_setup(&re);
     mock_virtio_balloon(&b, "balloon0");
     mock_virtio_mem(&m, "vmem0", 1 * GiB);
     resize_engine_add(&re, &b.bb);
     resize_engine_add(&re, &m.bb);
     g_assert_true(resize_engine_request(&re, target, "value", 0,
                                         &error_abort));
-    run(&re, all, 2, 1000);
+    mock_run(&re, all, 2, 1000);
     g_assert_cmpint(m.info.size, ==, 4 * MiB);
     g_assert_cmpint(b.info.size, ==, -(1 * MiB - 8 * KiB));
     g_assert_cmpint(resize_engine_actual(&re), ==, target);
 
     /* Not page aligned: rounded up to the next page. */
-    g_assert_true(resize_engine_request(&re, target + 1, "value", now_ms,
+    g_assert_true(resize_engine_request(&re, target + 1, "value", mock_now_ms,
                                         &error_abort));
-    run(&re, all, 2, 1000);
+    mock_run(&re, all, 2, 1000);
     g_assert_cmpint(resize_engine_actual(&re), ==, target + 4 * KiB);
 }
 
@@ -342,7 +194,7 @@ static void test_virtio_mem_only(void)
     int64_t min, max;
     Error *err = NULL;
 
-    setup(&re);
+    mock_setup(&re);
     mock_virtio_mem(&m0, "vmem0", 512 * MiB);
     mock_virtio_mem(&m1, "vmem1", 512 * MiB);
     resize_engine_add(&re, &m0.bb);
@@ -353,7 +205,7 @@ static void test_virtio_mem_only(void)
 
     g_assert_true(resize_engine_request(&re, BASE + 700 * MiB + 1 * MiB,
                                         "size", 0, &error_abort));
-    run(&re, all, 2, 1000);
+    mock_run(&re, all, 2, 1000);
     g_assert_cmpint(m0.info.size, ==, 512 * MiB);
     g_assert_cmpint(m1.info.size, ==, 188 * MiB);
     g_assert_cmpint(resize_engine_actual(&re), ==, BASE + 700 * MiB);
@@ -373,7 +225,7 @@ static void test_replace_in_flight(void)
     Mock b, m;
     Mock *all[] = { &b, &m };
 
-    setup(&re);
+    mock_setup(&re);
     mock_virtio_balloon(&b, "balloon0");
     mock_virtio_mem(&m, "vmem0", 2 * GiB);
     m.rate = 64 * MiB;
@@ -382,19 +234,19 @@ static void test_replace_in_flight(void)
 
     g_assert_true(resize_engine_request(&re, 3 * GiB, "value", 0,
                                         &error_abort));
-    run(&re, all, 2, 4);
+    mock_run(&re, all, 2, 4);
     g_assert_true(resize_engine_busy(&re));
     g_assert_cmpint(m.info.size, ==, 256 * MiB);
 
-    g_string_truncate(events, 0);
-    g_assert_true(resize_engine_request(&re, 768 * MiB, "value", now_ms,
+    g_string_truncate(mock_events, 0);
+    g_assert_true(resize_engine_request(&re, 768 * MiB, "value", mock_now_ms,
                                         &error_abort));
-    g_assert_cmpstr(events->str, ==, "stop:replaced set:vmem0:0 ");
-    run(&re, all, 2, 1000);
+    g_assert_cmpstr(mock_events->str, ==, "stop:replaced set:vmem0:0 ");
+    mock_run(&re, all, 2, 1000);
     g_assert_cmpint(resize_engine_actual(&re), ==, 768 * MiB);
     g_assert_cmpint(m.info.size, ==, 0);
     g_assert_cmpint(b.info.size, ==, -256 * MiB);
-    g_assert_cmpstr(events->str, ==, "stop:replaced set:vmem0:0 "
+    g_assert_cmpstr(mock_events->str, ==, "stop:replaced set:vmem0:0 "
                     "set:balloon0:-256 state:idle stop:reached ");
 }
 
@@ -405,28 +257,28 @@ static void test_guest_never_answers(void)
     Mock b;
     Mock *all[] = { &b };
 
-    setup(&re);
+    mock_setup(&re);
     re.stall_ms = 1000;
     mock_virtio_balloon(&b, "balloon0");
     b.rate = 0;                         /* stuck driver */
     resize_engine_add(&re, &b.bb);
     g_assert_true(resize_engine_request(&re, 512 * MiB, "value", 0,
                                         &error_abort));
-    run(&re, all, 1, 1000 / TICK_MS - 1);
+    mock_run(&re, all, 1, 1000 / TICK_MS - 1);
     g_assert_cmpint(re.state, ==, RESIZE_STATE_RESIZING);
-    run(&re, all, 1, 5);
+    mock_run(&re, all, 1, 5);
     g_assert_cmpint(re.state, ==, RESIZE_STATE_STALLED);
     g_assert_true(resize_engine_busy(&re));
     g_assert_true(re.has_target);
     g_assert_cmpint(re.target, ==, 512 * MiB);
     /* Reported once, not on every tick. */
-    run(&re, all, 1, 100);
-    g_assert_cmpstr(events->str, ==, "set:balloon0:-512 state:resizing "
+    mock_run(&re, all, 1, 100);
+    g_assert_cmpstr(mock_events->str, ==, "set:balloon0:-512 state:resizing "
                     "state:stalled stop:stalled ");
 
     /* The guest wakes up: the request completes. */
     b.rate = 128 * MiB;
-    run(&re, all, 1, 1000);
+    mock_run(&re, all, 1, 1000);
     g_assert_cmpint(resize_engine_actual(&re), ==, 512 * MiB);
     g_assert_cmpint(re.state, ==, RESIZE_STATE_IDLE);
 }
@@ -438,22 +290,22 @@ static void test_no_guest_driver(void)
     Mock b;
     Mock *all[] = { &b };
 
-    setup(&re);
+    mock_setup(&re);
     re.stall_ms = 1000;
     mock_virtio_balloon(&b, "balloon0");
     b.info.driver_connected = false;
     resize_engine_add(&re, &b.bb);
     g_assert_true(resize_engine_request(&re, 768 * MiB, "value", 0,
                                         &error_abort));
-    run(&re, all, 1, 200);          /* 10 s: longer than stall_ms */
+    mock_run(&re, all, 1, 200);          /* 10 s: longer than stall_ms */
     g_assert_cmpint(re.state, ==, RESIZE_STATE_NO_GUEST_DRIVER);
-    g_assert_null(strstr(events->str, "stalled"));
+    g_assert_null(strstr(mock_events->str, "stalled"));
 
     b.info.driver_connected = true;
     b.target = 0;                   /* a reset lost the request */
-    run(&re, all, 1, 1000);
+    mock_run(&re, all, 1, 1000);
     g_assert_cmpint(resize_engine_actual(&re), ==, 768 * MiB);
-    g_assert_cmpstr(events->str, ==, "set:balloon0:-256 "
+    g_assert_cmpstr(mock_events->str, ==, "set:balloon0:-256 "
                     "state:no-guest-driver set:balloon0:-256 state:resizing "
                     "state:idle stop:reached ");
 }
@@ -466,7 +318,7 @@ static void test_hv_balloon_hot_add(void)
     Mock *all[] = { &vb, &hv };
     int64_t min, max;
 
-    setup(&re);
+    mock_setup(&re);
     mock_virtio_balloon(&vb, "balloon0");
     mock_hv_balloon(&hv, "hvb0", 4 * GiB);
     resize_engine_add(&re, &vb.bb);
@@ -478,15 +330,15 @@ static void test_hv_balloon_hot_add(void)
     /* Mixed: grow by hot-add to 2.5 GiB + 4 KiB (not chunk aligned) */
     g_assert_true(resize_engine_request(&re, BASE + 1536 * MiB + 4 * KiB,
                                         "value", 0, &error_abort));
-    run(&re, all, 2, 1000);
+    mock_run(&re, all, 2, 1000);
     g_assert_cmpint(hv.info.size, ==, 1536 * MiB + 4 * KiB);
     g_assert_cmpint(vb.set_calls, ==, 0);
     g_assert_cmpint(resize_engine_actual(&re), ==, BASE + 1536 * MiB + 4 * KiB);
 
     /* Then shrink below boot size through hv-balloon's ballooning. */
-    g_assert_true(resize_engine_request(&re, 640 * MiB, "value", now_ms,
+    g_assert_true(resize_engine_request(&re, 640 * MiB, "value", mock_now_ms,
                                         &error_abort));
-    run(&re, all, 2, 1000);
+    mock_run(&re, all, 2, 1000);
     g_assert_cmpint(hv.info.size, ==, 640 * MiB - BASE);
     g_assert_cmpint(vb.set_calls, ==, 0);
 
@@ -502,7 +354,7 @@ static void test_rollback(void)
     Mock b, m;
     Mock *all[] = { &b, &m };
 
-    setup(&re);
+    mock_setup(&re);
     mock_virtio_balloon(&b, "balloon0");
     mock_virtio_mem(&m, "vmem0", 2 * GiB);
     b.info.size = b.target = -128 * MiB;
@@ -511,21 +363,21 @@ static void test_rollback(void)
     resize_engine_add(&re, &m.bb);
     g_assert_true(resize_engine_request(&re, 2 * GiB, "value", 0,
                                         &error_abort));
-    run(&re, all, 2, 1000);
+    mock_run(&re, all, 2, 1000);
     g_assert_cmpint(re.state, ==, RESIZE_STATE_FAILED);
     g_assert_false(resize_engine_busy(&re));
     g_assert_cmpint(b.target, ==, -128 * MiB);
-    g_assert_cmpstr(events->str, ==, "set:balloon0:0 state:resizing "
+    g_assert_cmpstr(mock_events->str, ==, "set:balloon0:0 state:resizing "
                     "set:balloon0:-128 state:failed stop:failed ");
 
     /* Refused by the first step: an error, and the balloon is untouched. */
-    g_string_truncate(events, 0);
+    g_string_truncate(mock_events, 0);
     m.info.size = m.target = 512 * MiB;
     b.set_calls = 0;
     {
         Error *err = NULL;
 
-        g_assert_false(resize_engine_request(&re, 640 * MiB, "value", now_ms,
+        g_assert_false(resize_engine_request(&re, 640 * MiB, "value", mock_now_ms,
                                              &err));
         g_assert_cmpstr(error_get_pretty(err), ==, "vmem0 refuses");
         error_free(err);
@@ -545,7 +397,7 @@ static void setup_numa(ResizeEngine *re, Mock *m, Mock *b,
     static const char *ids[4] = { "vmem0", "vmem1", "vmem2", "vmem3" };
     int n;
 
-    setup(re);
+    mock_setup(re);
     re->base = BASE;
     resize_engine_set_nodes(re, 4, boot);
     re->policy = policy;
@@ -566,7 +418,7 @@ static void run_numa(ResizeEngine *re, Mock *m, Mock *b)
 {
     Mock *all[] = { b, &m[0], &m[1], &m[3] };
 
-    run(re, all, 4, 2000);
+    mock_run(re, all, 4, 2000);
     g_assert_false(resize_engine_busy(re));
 }
 
@@ -589,7 +441,7 @@ static void test_policy_proportional(void)
 
     /* +1400 MiB: node 0 would want 800 but holds 512; the rest spreads */
     g_assert_true(resize_engine_request(&re, BASE + 1400 * MiB, "value",
-                                        now_ms, &error_abort));
+                                        mock_now_ms, &error_abort));
     run_numa(&re, m, &b);
     g_assert_cmpint(m[0].info.size, ==, 512 * MiB);
     g_assert_cmpint(m[1].info.size + m[3].info.size, ==, 888 * MiB);
@@ -599,7 +451,7 @@ static void test_policy_proportional(void)
 
     /* Shrinking by unplug keeps the proportions. */
     g_assert_true(resize_engine_request(&re, BASE + 350 * MiB, "value",
-                                        now_ms, &error_abort));
+                                        mock_now_ms, &error_abort));
     run_numa(&re, m, &b);
     g_assert_cmpint(m[0].info.size, ==, 200 * MiB);
     g_assert_cmpint(m[1].info.size, ==, 100 * MiB);
@@ -625,7 +477,7 @@ static void test_policy_fill(void)
 
     /* Shrink: node 1 gives up first (the reverse of filling). */
     g_assert_true(resize_engine_request(&re, BASE + 600 * MiB, "value",
-                                        now_ms, &error_abort));
+                                        mock_now_ms, &error_abort));
     run_numa(&re, m, &b);
     g_assert_cmpint(m[0].info.size, ==, 512 * MiB);
     g_assert_cmpint(m[1].info.size, ==, 88 * MiB);
@@ -651,7 +503,7 @@ static void test_policy_prefer(void)
     /* A node without virtio-mem as the preferred one: the others fill. */
     re.prefer_node = 2;
     g_assert_true(resize_engine_request(&re, BASE + 768 * MiB, "value",
-                                        now_ms, &error_abort));
+                                        mock_now_ms, &error_abort));
     run_numa(&re, m, &b);
     g_assert_cmpint(m[0].info.size, ==, 512 * MiB);
     g_assert_cmpint(m[1].info.size, ==, 256 * MiB);
@@ -687,24 +539,24 @@ static void test_node_targets(void)
     g_assert_cmpint(re.target, ==, BASE + 196 * MiB);
 
     /* Out of range, or not whole blocks: refused, nothing moves. */
-    g_string_truncate(events, 0);
+    g_string_truncate(mock_events, 0);
     targets[1] = 256 * MiB + 513 * MiB;
     g_assert_false(resize_engine_request_nodes(&re, targets, none, "nodes",
-                                               now_ms, &err));
+                                               mock_now_ms, &err));
     g_assert_cmpstr(error_get_pretty(err), ==, "Parameter 'nodes' gives node "
                     "1 size 806354944; node 1 can be from 268435456 to "
                     "805306368 bytes in steps of 2097152");
     g_clear_pointer(&err, error_free);
     targets[1] = 256 * MiB + MiB;
     g_assert_false(resize_engine_request_nodes(&re, targets, none, "nodes",
-                                               now_ms, &err));
+                                               mock_now_ms, &err));
     g_clear_pointer(&err, error_free);
     targets[1] = -1;
     targets[2] = 129 * MiB;     /* node 2: no virtio-mem, 128 MiB only */
     g_assert_false(resize_engine_request_nodes(&re, targets, none, "nodes",
-                                               now_ms, &err));
+                                               mock_now_ms, &err));
     g_clear_pointer(&err, error_free);
-    g_assert_cmpstr(events->str, ==, "");
+    g_assert_cmpstr(mock_events->str, ==, "");
     g_assert_cmpint(m[1].info.size, ==, 100 * MiB);
 }
 

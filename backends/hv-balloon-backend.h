@@ -1,0 +1,39 @@
+/*
+ * Unified balloon frontend: hv-balloon backend
+ *
+ * The backend's logic works on HvBalloonState (include/hw/hyperv/
+ * hv-balloon.h) through two device operations, so that it runs the same
+ * against the device (backends/hv-balloon.c) and against the model of
+ * the device's contract the tests use (tests/unit/hv-balloon-model.c).
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef UBF_HV_BALLOON_BACKEND_H
+#define UBF_HV_BALLOON_BACKEND_H
+
+#include "hw/hyperv/hv-balloon.h"
+#include "../frontend/balloon-backend.h"
+
+typedef struct HvBalloonBackendOps {
+    /* The device's state now. */
+    void (*get_state)(void *dev, HvBalloonState *state);
+    /* Ask for a guest size of @target bytes (hv-balloon's own meaning). */
+    void (*set_target)(void *dev, uint64_t target);
+    /* Boot RAM + DIMMs: the size hv-balloon counts from. */
+    int64_t (*base_size)(void *dev);
+} HvBalloonBackendOps;
+
+/*
+ * A backend over @dev; @opaque is what the frontend finds it by (the
+ * device object).
+ */
+BalloonBackend *hv_balloon_backend_new(const HvBalloonBackendOps *ops,
+                                       void *dev, void *opaque,
+                                       const char *id);
+/* Free @bb; returns the @dev it was made with. */
+void *hv_balloon_backend_free(BalloonBackend *bb);
+
+#endif
