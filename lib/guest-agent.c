@@ -93,6 +93,12 @@ UbfAgent *ubf_agent_connect(const char *path, guint timeout_ms,
     return g_steal_pointer(&agent);
 }
 
+gboolean ubf_agent_resync(UbfAgent *agent, guint timeout_ms, GError **error)
+{
+    ubf_line_channel_drain(agent->ch);
+    return ubf_agent_sync(agent, timeout_ms, error);
+}
+
 void ubf_agent_free(UbfAgent *agent)
 {
     if (!agent) {

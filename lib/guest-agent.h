@@ -44,6 +44,9 @@ typedef struct UbfAgent UbfAgent;
 UbfAgent *ubf_agent_connect(const char *path, guint timeout_ms,
                             GError **error);
 void ubf_agent_free(UbfAgent *agent);
+
+/* Wait until the agent answers again (it restarts when the guest does). */
+gboolean ubf_agent_resync(UbfAgent *agent, guint timeout_ms, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(UbfAgent, ubf_agent_free)
 
 /* Send one command line; return the agent's JSON answer. */

@@ -109,7 +109,9 @@ static void ubf_vm_build_argv(UbfVm *vm, const UbfVmConfig *cfg)
         ubf_vm_arg(vm, "console=ttyS0 panic=-1"
                    " memhp_default_state=online_movable ubf.modules=%s",
                    cfg->modules ? cfg->modules : "");
-        ubf_vm_arg(vm, "-no-reboot");
+        if (!cfg->allow_reboot) {
+            ubf_vm_arg(vm, "-no-reboot");
+        }
         ubf_vm_arg(vm, "-serial");
         ubf_vm_arg(vm, "file:%s/console.log", vm->dir);
         ubf_vm_arg(vm, "-serial");
@@ -252,6 +254,11 @@ void ubf_vm_free(UbfVm *vm)
         g_ptr_array_free(vm->argv, TRUE);
     }
     g_free(vm);
+}
+
+gboolean ubf_vm_wait_agent(UbfVm *vm, guint timeout_ms, GError **error)
+{
+    return ubf_agent_resync(vm->agent, timeout_ms, error);
 }
 
 UbfQmp *ubf_vm_qmp(UbfVm *vm)

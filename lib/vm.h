@@ -31,6 +31,7 @@ typedef struct UbfVmConfig {
     guint boot_timeout_ms;      /* 0: 120 s */
     gboolean no_guest;          /* no kernel: QEMU starts paused (-S), and
                                  * only QMP is connected */
+    gboolean allow_reboot;      /* no -no-reboot: system_reset reboots */
 } UbfVmConfig;
 
 typedef struct UbfVm UbfVm;
@@ -41,6 +42,12 @@ typedef struct UbfVm UbfVm;
  * of QEMU's own output.
  */
 UbfVm *ubf_vm_start(const UbfVmConfig *cfg, GError **error);
+
+/*
+ * Wait until the guest agent answers again (after a reboot), within
+ * @timeout_ms.
+ */
+gboolean ubf_vm_wait_agent(UbfVm *vm, guint timeout_ms, GError **error);
 
 /* Quit QEMU (killing it if it does not exit) and remove its folder. */
 void ubf_vm_free(UbfVm *vm);
