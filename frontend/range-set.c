@@ -247,7 +247,8 @@ static uint32_t range_set_runs_find_start(RangeSetEntry *e, uint32_t off,
     while (lo < hi) {
         uint32_t mid = (lo + hi) / 2;
 
-        if (e->runs[mid].start < off || (!strict && e->runs[mid].start == off)) {
+        if (e->runs[mid].start < off ||
+            (!strict && e->runs[mid].start == off)) {
             lo = mid + 1;
         } else {
             hi = mid;

@@ -147,7 +147,8 @@ bool resize_engine_limits(ResizeEngine *re, int64_t *min, int64_t *max)
 }
 
 /* The node a backend's memory counts to (node 0 without NUMA). */
-static int resize_engine_node_of(ResizeEngine *re, const BalloonBackendInfo *info)
+static int resize_engine_node_of(ResizeEngine *re,
+                                 const BalloonBackendInfo *info)
 {
     return info->node >= 0 && info->node < re->nb_nodes ? info->node : 0;
 }

@@ -115,6 +115,7 @@ static double bench_run(Impl impl, const Op *ops, uint64_t n, uint64_t space,
     g_autoptr(RangeSet) rs = range_set_new();
     GTree *gt = gt_new();
     unsigned long *bm = impl == IMPL_BITMAP ? bitmap_new(space) : NULL;
+    /* volatile: the query results must not be optimised away */
     volatile uint64_t sink = 0;
     gint64 t0 = g_get_monotonic_time();
     double secs;

@@ -18,8 +18,6 @@
 
 #define ORACLE_PAGES (4 * RANGE_SET_WINDOW)
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static uint64_t fuzz_u24(const uint8_t *p)
 {
     return p[0] | (p[1] << 8) | ((uint64_t)p[2] << 16);
@@ -37,6 +35,7 @@ static bool fuzz_check_cb(uint64_t start, uint64_t count, void *opaque)
     return true;
 }
 
+/* libFuzzer's entry point (built without QEMU's warning flags) */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     g_autoptr(RangeSet) rs = range_set_new();

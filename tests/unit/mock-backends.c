@@ -99,8 +99,8 @@ void mock_step(Mock *m)
     m->info.size += diff > 0 ? step : -step;
 }
 
-static void mock_on_stopped(ResizeEngine *re, ResizeStopReason why, int64_t target,
-                       int64_t actual)
+static void mock_on_stopped(ResizeEngine *re, ResizeStopReason why,
+                            int64_t target, int64_t actual)
 {
     g_string_append_printf(mock_events, "stop:%s ",
                            resize_engine_stop_reason_str(why));

@@ -377,8 +377,8 @@ static void test_rollback(void)
     {
         Error *err = NULL;
 
-        g_assert_false(resize_engine_request(&re, 640 * MiB, "value", mock_now_ms,
-                                             &err));
+        g_assert_false(resize_engine_request(&re, 640 * MiB, "value",
+                                             mock_now_ms, &err));
         g_assert_cmpstr(error_get_pretty(err), ==, "vmem0 refuses");
         error_free(err);
     }
@@ -524,7 +524,8 @@ static void test_node_targets(void)
     static const int64_t none[4] = { 0, 0, 0, 0 };
     ResizeEngine re;
     Mock m[4], b;
-    int64_t targets[4] = { -1, 256 * MiB + 100 * MiB, -1, 128 * MiB + 64 * MiB };
+    int64_t targets[4] = { -1, 256 * MiB + 100 * MiB, -1,
+                           128 * MiB + 64 * MiB };
     Error *err = NULL;
 
     setup_numa(&re, m, &b, RESIZE_POLICY_PROPORTIONAL, -1);
