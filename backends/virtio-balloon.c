@@ -54,15 +54,18 @@ static int64_t virtio_balloon_backend_max_held(void)
 
 /*
  * Bytes in the balloon.  Exact from the pages tracked, unless the device
- * handled some pages itself (large host pages) or cannot discard at all
- * (discard disabled, e.g. by VFIO): then only the guest-written 'actual'
- * is known, which is never trusted past the maximum.
+ * handled some pages itself (large host pages), cannot discard at all
+ * (discard disabled, e.g. by VFIO), or the record is empty while the
+ * guest says it holds pages (after an incoming migration, which does not
+ * carry the record): then only the guest-written 'actual' is known,
+ * which is never trusted past the maximum.
  */
 static int64_t virtio_balloon_backend_held(VirtioBalloonBackend *vb)
 {
     int64_t max = virtio_balloon_backend_max_held();
 
-    if (vb->untracked || ram_block_discard_is_disabled()) {
+    if (vb->untracked || ram_block_discard_is_disabled() ||
+        (!range_set_total(vb->inflated) && vb->dev->actual)) {
         return MIN((int64_t)vb->dev->actual * VIRTIO_BALLOON_BACKEND_PAGE,
                    max);
     }
@@ -105,7 +108,11 @@ static RangeSet *virtio_balloon_backend_get_ranges(BalloonBackend *bb)
 {
     VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
 
-    return vb->untracked ? NULL : vb->inflated;
+    if (vb->untracked ||
+        (!range_set_total(vb->inflated) && vb->dev->actual)) {
+        return NULL;        /* the pages are not all known */
+    }
+    return vb->inflated;
 }
 
 static const BalloonBackendClass virtio_balloon_backend_class = {
