@@ -119,6 +119,11 @@ static void ubf_vm_build_argv(UbfVm *vm, const UbfVmConfig *cfg)
     }
     ubf_vm_arg(vm, "-qmp");
     ubf_vm_arg(vm, "unix:%s/qmp.sock,server=on,wait=off", vm->dir);
+    if (cfg->tool_qmp) {
+        /* A QMP socket serves one client at a time. */
+        ubf_vm_arg(vm, "-qmp");
+        ubf_vm_arg(vm, "unix:%s/ctl.sock,server=on,wait=off", vm->dir);
+    }
     for (i = 0; cfg->extra && cfg->extra[i]; i++) {
         ubf_vm_arg(vm, "%s", cfg->extra[i]);
     }

@@ -32,6 +32,7 @@ typedef struct UbfVmConfig {
     gboolean no_guest;          /* no kernel: QEMU starts paused (-S), and
                                  * only QMP is connected */
     gboolean allow_reboot;      /* no -no-reboot: system_reset reboots */
+    gboolean tool_qmp;          /* a second QMP socket for tools, ctl.sock */
 } UbfVmConfig;
 
 typedef struct UbfVm UbfVm;
