@@ -526,6 +526,12 @@ static bool resize_engine_start(ResizeEngine *re, int64_t target,
         resize_engine_set_state(re, RESIZE_STATE_FAILED);
         return false;
     }
+    if (re->phase == RESIZE_PHASE_DONE) {
+        /* Nothing to move: the guest already has the target. */
+        resize_engine_set_state(re, RESIZE_STATE_IDLE);
+        resize_engine_stop(re, RESIZE_STOP_REACHED);
+        return true;
+    }
     resize_engine_set_state(re, resize_engine_phase_waits_driver(re, re->phase)
                                 ? RESIZE_STATE_NO_GUEST_DRIVER
                                 : RESIZE_STATE_RESIZING);

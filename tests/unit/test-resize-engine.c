@@ -121,6 +121,29 @@ static void test_grow_sequenced(void)
                     "set:vmem0:2048 state:idle stop:reached ");
 }
 
+/*
+ * A request for the size the guest has (libvirt sends one at start):
+ * reached at once, reported, and nothing left in flight.
+ */
+static void test_already_there(void)
+{
+    ResizeEngine re;
+    Mock b, m;
+
+    mock_setup(&re);
+    mock_virtio_balloon(&b, "balloon0");
+    mock_virtio_mem(&m, "vmem0", 2 * GiB);
+    b.info.size = b.target = -256 * MiB;
+    resize_engine_add(&re, &b.bb);
+    resize_engine_add(&re, &m.bb);
+    g_assert_true(resize_engine_request(&re, 768 * MiB, "value", 0,
+                                        &error_abort));
+    g_assert_false(resize_engine_busy(&re));
+    g_assert_cmpint(re.state, ==, RESIZE_STATE_IDLE);
+    g_assert_true(g_str_has_suffix(mock_events->str, "stop:reached "));
+    g_assert_null(strstr(mock_events->str, "resizing"));
+}
+
 /* Shrink 3 GiB -> 512 MiB: unplug first, inflate only after. */
 static void test_shrink_sequenced(void)
 {
@@ -569,6 +592,7 @@ int main(int argc, char **argv)
     g_test_add_func("/resize-engine/no-backend", test_no_backend);
     g_test_add_func("/resize-engine/grow-sequenced", test_grow_sequenced);
     g_test_add_func("/resize-engine/shrink-sequenced", test_shrink_sequenced);
+    g_test_add_func("/resize-engine/already-there", test_already_there);
     g_test_add_func("/resize-engine/sub-block-exact", test_sub_block_exact);
     g_test_add_func("/resize-engine/virtio-mem-only", test_virtio_mem_only);
     g_test_add_func("/resize-engine/replace-in-flight",
