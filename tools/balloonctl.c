@@ -7,9 +7,14 @@
  *   balloonctl --qmp PATH [--qmp PATH...] resize --all SIZE|PCT% [--wait]
  *   balloonctl --qmp PATH [--qmp PATH...] watch [--interval MS] [--count N]
  *
- * Targets are QMP sockets of our QEMU (libvirt domains are planned:
- * docs/balloonctl.rst).  Exit status: 0 done, 1 refused (bad input, with
- * the reason), 2 stalled or timed out, 3 connection failure.
+ *   balloonctl -c URI status [DOMAIN...] [--json]
+ *   balloonctl -c URI resize DOMAIN SIZE [--wait] ...
+ *   balloonctl -c URI resize --all SIZE [--wait] ...
+ *
+ * Targets are QMP sockets of our QEMU, or libvirt domains (commands go
+ * through libvirt's QEMU monitor pass-through, so growing past libvirt's
+ * own memory limit works).  Exit status: 0 done, 1 refused (bad input,
+ * with the reason), 2 stalled or timed out, 3 connection failure.
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -20,6 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/libvirt-qemu.h>
+#include <libvirt/virterror.h>
 
 #include "qmp-client.h"
 #include "size.h"
@@ -32,8 +41,9 @@
 
 typedef struct Target {
     char *name;             /* what rows and messages call it */
-    char *path;
+    char *path;             /* QMP socket, or NULL for a libvirt domain */
     UbfQmp *qmp;
+    virDomainPtr dom;
     gint64 target;          /* requested size (resize) */
     int result;             /* exit status for this target */
     gboolean done;
@@ -56,17 +66,76 @@ static void target_connect(Target *t)
 {
     g_autoptr(GError) err = NULL;
 
+    if (t->dom) {
+        return;             /* reached through libvirt's connection */
+    }
     t->qmp = ubf_qmp_connect(t->path, QMP_TIMEOUT_MS, &err);
     if (!t->qmp) {
         die(EXIT_CONNECT, "%s: cannot connect: %s", t->name, err->message);
     }
 }
 
+/* libvirt's monitor pass-through: one QMP command, its JSON reply. */
+static JsonNode *target_execute_libvirt(Target *t, const char *command,
+                                        JsonObject *args, GError **error)
+{
+    g_autoptr(JsonBuilder) jb = json_builder_new();
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(JsonNode) req = NULL;
+    g_autofree char *text = NULL;
+    char *reply = NULL;
+    JsonObject *obj;
+
+    json_builder_begin_object(jb);
+    json_builder_set_member_name(jb, "execute");
+    json_builder_add_string_value(jb, command);
+    if (args) {
+        json_builder_set_member_name(jb, "arguments");
+        json_builder_add_value(jb, json_node_init_object(json_node_alloc(),
+                                                         args));
+    }
+    json_builder_end_object(jb);
+    req = json_builder_get_root(jb);
+    json_generator_set_root(gen, req);
+    text = json_generator_to_data(gen, NULL);
+
+    if (virDomainQemuMonitorCommand(t->dom, text, &reply, 0) < 0) {
+        g_set_error(error, UBF_QMP_ERROR, UBF_QMP_ERROR_PROTOCOL, "%s",
+                    virGetLastErrorMessage());
+        return NULL;
+    }
+    if (!json_parser_load_from_data(parser, reply, -1, error)) {
+        free(reply);
+        return NULL;
+    }
+    free(reply);
+    obj = json_node_get_object(json_parser_get_root(parser));
+    if (json_object_has_member(obj, "error")) {
+        JsonObject *e = json_object_get_object_member(obj, "error");
+
+        g_set_error(error, UBF_QMP_ERROR, UBF_QMP_ERROR_COMMAND, "%s: %s",
+                    json_object_get_string_member(e, "class"),
+                    json_object_get_string_member(e, "desc"));
+        return NULL;
+    }
+    return json_node_copy(json_object_get_member(obj, "return"));
+}
+
+static JsonNode *target_execute(Target *t, const char *command,
+                                JsonObject *args, GError **error)
+{
+    if (t->dom) {
+        return target_execute_libvirt(t, command, args, error);
+    }
+    return ubf_qmp_execute(t->qmp, command, args, QMP_TIMEOUT_MS, error);
+}
+
 static JsonObject *target_query(Target *t)
 {
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) ret = ubf_qmp_execute(t->qmp, "query-memory-resize",
-                                              NULL, QMP_TIMEOUT_MS, &err);
+    g_autoptr(JsonNode) ret = target_execute(t, "query-memory-resize", NULL,
+                                             &err);
 
     if (!ret) {
         if (g_error_matches(err, UBF_QMP_ERROR, UBF_QMP_ERROR_COMMAND)) {
@@ -235,8 +304,8 @@ static void resize_start(Target *t, const char *size_text, char **node_args)
     }
     json_builder_end_object(jb);
     args = json_builder_get_root(jb);
-    ret = ubf_qmp_execute(t->qmp, "memory-resize",
-                          json_node_get_object(args), QMP_TIMEOUT_MS, &err);
+    ret = target_execute(t, "memory-resize", json_node_get_object(args),
+                         &err);
     if (!ret) {
         if (g_error_matches(err, UBF_QMP_ERROR, UBF_QMP_ERROR_COMMAND)) {
             /* "GenericError: Parameter 'size' expects ..." */
@@ -273,7 +342,11 @@ static void progress_show(Target *t, JsonObject *info, gboolean tty)
     fflush(stdout);
 }
 
-/* Wait for every target's MEMORY_RESIZE_DONE, showing progress. */
+/*
+ * Wait until every target's resize stopped, showing progress: reached
+ * (idle at its target), stalled, or failed.  Polls query-memory-resize,
+ * which works the same through libvirt.
+ */
 static int resize_wait(GPtrArray *targets, int timeout_s)
 {
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * 1000000;
@@ -283,45 +356,48 @@ static int resize_wait(GPtrArray *targets, int timeout_s)
     guint i, left = targets->len;
 
     while (left) {
+        gboolean line_due = g_get_monotonic_time() - last_line >
+                            G_USEC_PER_SEC;
+
         for (i = 0; i < targets->len; i++) {
             Target *t = targets->pdata[i];
-            g_autoptr(GPtrArray) evs = NULL;
-            guint k;
+            g_autoptr(JsonObject) info = NULL;
+            const char *state;
 
             if (t->done) {
                 continue;
             }
-            evs = ubf_qmp_take_events(t->qmp, "MEMORY_RESIZE_DONE");
-            for (k = 0; k < evs->len && !t->done; k++) {
-                JsonObject *data = json_object_get_object_member(
-                    evs->pdata[k], "data");
-                const char *why = json_object_get_string_member(data,
-                                                                "reason");
-
+            info = target_query(t);
+            state = json_object_get_string_member(info, "state");
+            if (!strcmp(state, "idle")) {
                 t->done = TRUE;
-                t->result = !strcmp(why, "reached") ? EXIT_DONE :
-                            !strcmp(why, "failed") ? EXIT_REFUSED :
-                            EXIT_STALLED;
+                t->result = json_object_get_int_member(info, "actual") ==
+                            json_object_get_int_member(info, "target") ?
+                            EXIT_DONE : EXIT_STALLED;
+            } else if (!strcmp(state, "stalled")) {
+                t->done = TRUE;
+                t->result = EXIT_STALLED;
+            } else if (!strcmp(state, "failed")) {
+                t->done = TRUE;
+                t->result = EXIT_REFUSED;
             }
-            if (tty || t->done ||
-                g_get_monotonic_time() - last_line > G_USEC_PER_SEC) {
-                g_autoptr(JsonObject) info = target_query(t);
-
+            if (tty || t->done || line_due) {
                 progress_show(t, info, tty);
-                if (!tty && i == targets->len - 1) {
-                    last_line = g_get_monotonic_time();
-                }
-                if (t->done) {
-                    if (tty) {
-                        printf("\n");
-                    }
-                    printf("%s: %s\n", t->name,
-                           t->result == EXIT_DONE ? "done" :
-                           t->result == EXIT_REFUSED ? "failed" : "stalled");
-                    left--;
-                    worst = MAX(worst, t->result);
-                }
             }
+            if (t->done) {
+                if (tty) {
+                    printf("\n");
+                }
+                printf("%s: %s\n", t->name,
+                       t->result == EXIT_DONE ? "done" :
+                       t->result == EXIT_REFUSED ? "failed" : "stalled");
+                fflush(stdout);
+                left--;
+                worst = MAX(worst, t->result);
+            }
+        }
+        if (line_due) {
+            last_line = g_get_monotonic_time();
         }
         if (left && g_get_monotonic_time() > deadline) {
             for (i = 0; i < targets->len; i++) {
@@ -334,7 +410,9 @@ static int resize_wait(GPtrArray *targets, int timeout_s)
             }
             return EXIT_STALLED;
         }
-        g_usleep(200 * 1000);
+        if (left) {
+            g_usleep(200 * 1000);
+        }
     }
     return worst;
 }
@@ -359,13 +437,66 @@ static int cmd_watch(GPtrArray *targets, int interval_ms, int count)
     return EXIT_DONE;
 }
 
+/* libvirt prints errors itself by default: keep stderr to one line. */
+static void libvirt_quiet(void *opaque, virErrorPtr err)
+{
+}
+
+static Target *libvirt_target(virDomainPtr dom)
+{
+    Target *t = g_new0(Target, 1);
+
+    t->dom = dom;
+    t->name = g_strdup(virDomainGetName(dom));
+    return t;
+}
+
+/* Add the running domains called @names, or all running ones. */
+static void libvirt_targets(virConnectPtr conn, GPtrArray *targets,
+                            char **names, int nnames)
+{
+    int i;
+
+    if (nnames == 0) {
+        virDomainPtr *doms = NULL;
+        int n = virConnectListAllDomains(conn, &doms,
+                                         VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+
+        if (n < 0) {
+            die(EXIT_CONNECT, "cannot list domains: %s",
+                virGetLastErrorMessage());
+        }
+        for (i = 0; i < n; i++) {
+            g_ptr_array_add(targets, libvirt_target(doms[i]));
+        }
+        free(doms);
+        return;
+    }
+    for (i = 0; i < nnames; i++) {
+        virDomainPtr dom = virDomainLookupByName(conn, names[i]);
+
+        if (!dom) {
+            die(EXIT_REFUSED, "unknown domain '%s'", names[i]);
+        }
+        if (virDomainIsActive(dom) != 1) {
+            die(EXIT_REFUSED, "domain '%s' is not running", names[i]);
+        }
+        g_ptr_array_add(targets, libvirt_target(dom));
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_auto(GStrv) qmp_paths = NULL;
     g_auto(GStrv) node_args = NULL;
+    g_autofree char *uri = NULL;
+    virConnectPtr conn = NULL;
     gboolean as_json = FALSE, wait = FALSE, all = FALSE;
     int timeout = 600, interval = 1000, count = 0;
     GOptionEntry entries[] = {
+        { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
+          "libvirt connection URI (qemu:///system, qemu+ssh://host/system)",
+          "URI" },
         { "qmp", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &qmp_paths,
           "QMP socket of a VM, optionally named (repeat for several)",
           "[NAME=]PATH" },
@@ -386,7 +517,7 @@ int main(int argc, char **argv)
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(
-        "status | resize [VM] SIZE | watch");
+        "status [DOMAIN...] | resize [VM] SIZE | watch");
     g_autoptr(GError) err = NULL;
     g_autoptr(GPtrArray) targets = g_ptr_array_new();
     const char *cmd;
@@ -423,14 +554,22 @@ int main(int argc, char **argv)
     if (argc < 2) {
         die(EXIT_REFUSED, "no command (status, resize or watch); see --help");
     }
-    if (!qmp_paths || !qmp_paths[0]) {
-        die(EXIT_REFUSED, "no target: give --qmp PATH");
+    if ((!qmp_paths || !qmp_paths[0]) && !uri) {
+        die(EXIT_REFUSED, "no target: give -c URI or --qmp PATH");
+    }
+    if (uri) {
+        virSetErrorFunc(NULL, libvirt_quiet);
+        conn = virConnectOpen(uri);
+        if (!conn) {
+            die(EXIT_CONNECT, "cannot connect to %s: %s", uri,
+                virGetLastErrorMessage());
+        }
     }
     if (timeout < 1 || interval < 10) {
         die(EXIT_REFUSED, "--timeout must be at least 1 s and --interval at "
             "least 10 ms");
     }
-    for (i = 0; qmp_paths[i]; i++) {
+    for (i = 0; qmp_paths && qmp_paths[i]; i++) {
         Target *t = g_new0(Target, 1);
         char *eq = strchr(qmp_paths[i], '=');
 
@@ -447,8 +586,11 @@ int main(int argc, char **argv)
 
     cmd = argv[1];
     if (!strcmp(cmd, "status")) {
-        if (argc != 2) {
-            die(EXIT_REFUSED, "status takes no argument");
+        if (argc > 2 && !conn) {
+            die(EXIT_REFUSED, "status takes domain names only with -c URI");
+        }
+        if (conn) {
+            libvirt_targets(conn, targets, argv + 2, argc - 2);
         }
         for (i = 0; i < targets->len; i++) {
             target_connect(targets->pdata[i]);
@@ -456,6 +598,9 @@ int main(int argc, char **argv)
         return cmd_status(targets, as_json);
     }
     if (!strcmp(cmd, "watch")) {
+        if (conn) {
+            libvirt_targets(conn, targets, NULL, 0);
+        }
         for (i = 0; i < targets->len; i++) {
             target_connect(targets->pdata[i]);
         }
@@ -482,6 +627,9 @@ int main(int argc, char **argv)
         if (all && (name || nodes)) {
             die(EXIT_REFUSED, "resize --all takes one SIZE and no VM");
         }
+        if (conn && all) {
+            libvirt_targets(conn, targets, NULL, 0);
+        }
         if (!all && !name && targets->len > 1) {
             die(EXIT_REFUSED, "several targets: name the VM or use --all");
         }
@@ -492,8 +640,15 @@ int main(int argc, char **argv)
                 chosen = t;
             }
         }
+        if (name && !chosen && conn) {
+            libvirt_targets(conn, targets, (char **)&name, 1);
+            chosen = targets->pdata[targets->len - 1];
+        }
         if (name && !chosen) {
             die(EXIT_REFUSED, "unknown VM '%s'", name);
+        }
+        if (!all && !name && conn) {
+            die(EXIT_REFUSED, "name the domain to resize, or use --all");
         }
         if (chosen) {
             g_ptr_array_set_size(targets, 0);

@@ -1,0 +1,281 @@
+/*
+ * Our QEMU under a real libvirtd: virsh setmem shrinks a guest through the
+ * frontend and dommemstat shows it; balloonctl -c grows a 1 GiB domain
+ * past libvirt's limit and dommemstat, status --json and the guest agree;
+ * resize --all over two domains; bad input gets the documented exit
+ * status.  The test starts virtlogd and libvirtd itself (as root, no
+ * systemd) when they are not running, and stops what it started.
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "guest-agent.h"
+
+#define URI "qemu:///system"
+#define MIB (1024 * (gint64)1024)
+#define GIB (1024 * MIB)
+#define KIB_PER_MIB 1024
+
+static gboolean started_daemons;
+static char *tmpdir;
+
+/* Run @cmd; its output never reaches ours (TAP). */
+static int sh(const char *cmd, char **out)
+{
+    g_autofree char *err = NULL;
+    g_autofree char *discard = NULL;
+    int status = -1;
+
+    g_spawn_command_line_sync(cmd, out ? out : &discard, &err, &status,
+                              NULL);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static gboolean libvirt_up(void)
+{
+    return sh("virsh -c " URI " version", NULL) == 0;
+}
+
+/* Start virtlogd and libvirtd if they are not running. */
+static gboolean daemons_start(void)
+{
+    int i;
+
+    if (libvirt_up()) {
+        return TRUE;
+    }
+    if (sh("virtlogd -d", NULL) != 0 || sh("libvirtd -d", NULL) != 0) {
+        return FALSE;
+    }
+    started_daemons = TRUE;
+    for (i = 0; i < 100 && !libvirt_up(); i++) {
+        g_usleep(100 * 1000);
+    }
+    return libvirt_up();
+}
+
+static void daemons_stop(void)
+{
+    if (started_daemons) {
+        sh("sh -c 'kill $(cat /run/libvirtd.pid) "
+           "$(cat /run/virtlogd.pid) 2>/dev/null'", NULL);
+    }
+}
+
+/* Define and start domain @name: 1 GiB boot, 2 GiB of virtio-mem. */
+static UbfAgent *domain_start(const char *name)
+{
+    g_autofree char *xml = g_strdup_printf(
+        "<domain type='qemu'>"
+        "<name>%s</name>"
+        "<maxMemory slots='4' unit='MiB'>4096</maxMemory>"
+        "<memory unit='MiB'>1024</memory>"
+        "<currentMemory unit='MiB'>1024</currentMemory>"
+        "<vcpu>1</vcpu>"
+        "<cpu><numa><cell id='0' cpus='0' memory='1024' unit='MiB'/></numa>"
+        "</cpu>"
+        "<os><type arch='x86_64' machine='q35'>hvm</type>"
+        "<kernel>%s/vmlinuz</kernel><initrd>%s/initrd.img</initrd>"
+        "<cmdline>console=ttyS0 panic=-1 memhp_default_state=online_movable"
+        " ubf.modules=virtio_balloon,virtio_mem</cmdline></os>"
+        "<on_reboot>destroy</on_reboot>"
+        "<devices><emulator>%s</emulator>"
+        "<controller type='usb' model='none'/>"
+        "<serial type='file'><source path='%s/%s.console'/>"
+        "<target port='0'/></serial>"
+        "<serial type='unix'><source mode='bind' path='%s/%s.agent'/>"
+        "<target port='1'/></serial>"
+        "<memballoon model='virtio'/>"
+        "<video><model type='none'/></video>"
+        "<memory model='virtio-mem'><target><size unit='MiB'>2048</size>"
+        "<node>0</node><block unit='MiB'>2</block>"
+        "<requested unit='MiB'>0</requested></target></memory>"
+        "</devices></domain>",
+        name, g_getenv("UBF_GUEST_DIR"), g_getenv("UBF_GUEST_DIR"),
+        g_getenv("UBF_QEMU"), tmpdir, name, tmpdir, name);
+    g_autofree char *path = g_strdup_printf("%s/%s.xml", tmpdir, name);
+    g_autofree char *def = g_strdup_printf("virsh -c " URI " define %s", path);
+    g_autofree char *start = g_strdup_printf("virsh -c " URI " start %s",
+                                             name);
+    g_autofree char *sock = g_strdup_printf("%s/%s.agent", tmpdir, name);
+    g_autoptr(GError) err = NULL;
+    UbfAgent *agent;
+
+    g_assert_true(g_file_set_contents(path, xml, -1, NULL));
+    g_assert_cmpint(sh(def, NULL), ==, 0);
+    g_assert_cmpint(sh(start, NULL), ==, 0);
+    agent = ubf_agent_connect(sock, 120000, &err);
+    g_assert_no_error(err);
+    return agent;
+}
+
+static void domain_remove(const char *name)
+{
+    g_autofree char *d = g_strdup_printf("virsh -c " URI " destroy %s", name);
+    g_autofree char *u = g_strdup_printf("virsh -c " URI " undefine %s",
+                                         name);
+
+    sh(d, NULL);
+    sh(u, NULL);
+}
+
+/* dommemstat's "actual", in KiB, once it is @want (or the last seen). */
+static gint64 dommemstat_actual(const char *name, gint64 want)
+{
+    g_autofree char *cmd = g_strdup_printf("virsh -c " URI " dommemstat %s",
+                                           name);
+    gint64 actual = -1;
+    int i;
+
+    for (i = 0; i < 300 && actual != want; i++) {
+        g_autofree char *out = NULL;
+        char *p;
+
+        sh(cmd, &out);
+        p = out ? strstr(out, "actual ") : NULL;
+        actual = p ? g_ascii_strtoll(p + 7, NULL, 10) : -1;
+        if (actual != want) {
+            g_usleep(200 * 1000);
+        }
+    }
+    return actual;
+}
+
+static gint64 wait_memtotal(UbfAgent *agent, gint64 want_kib)
+{
+    UbfGuestMem mem = { 0 };
+    int i;
+
+    for (i = 0; i < 300; i++) {
+        g_autoptr(GError) err = NULL;
+
+        g_assert_true(ubf_agent_meminfo(agent, &mem, &err));
+        if (mem.memtotal_kib == want_kib) {
+            break;
+        }
+        g_usleep(200 * 1000);
+    }
+    return mem.memtotal_kib;
+}
+
+static int balloonctl(const char *args, char **out, char **err)
+{
+    g_autofree char *cmd = g_strdup_printf("%s %s",
+                                           g_getenv("UBF_BALLOONCTL"), args);
+    g_autofree char *o = NULL, *e = NULL;
+    int status = -1;
+
+    g_spawn_command_line_sync(cmd, out ? out : &o, err ? err : &e, &status,
+                              NULL);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_libvirt(void)
+{
+    g_autofree char *a = g_strdup_printf("ubf-test-%d-a", getpid());
+    g_autofree char *b = g_strdup_printf("ubf-test-%d-b", getpid());
+    g_autofree char *args = NULL, *out = NULL, *err_text = NULL;
+    g_autofree char *running = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) err = NULL;
+    g_autoptr(UbfAgent) agent_a = NULL;
+    g_autoptr(UbfAgent) agent_b = NULL;
+    UbfGuestMem boot;
+    JsonObject *row;
+
+    if (getuid() != 0) {
+        g_test_skip("libvirtd in system mode needs root");
+        return;
+    }
+    if (!daemons_start()) {
+        g_test_skip("cannot start virtlogd and libvirtd");
+        return;
+    }
+    sh("virsh -c " URI " list --name", &running);
+    g_strstrip(running);
+
+    agent_a = domain_start(a);
+    g_assert_true(ubf_agent_meminfo(agent_a, &boot, &err));
+
+    /* virsh setmem: libvirt's balloon path, through the frontend. */
+    args = g_strdup_printf("virsh -c " URI " setmem %s 786432 --live", a);
+    g_assert_cmpint(sh(args, NULL), ==, 0);
+    g_assert_cmpint(dommemstat_actual(a, 786432), ==, 786432);
+    g_assert_cmpint(wait_memtotal(agent_a, boot.memtotal_kib -
+                                  256 * KIB_PER_MIB), ==,
+                    boot.memtotal_kib - 256 * KIB_PER_MIB);
+
+    /* balloonctl past libvirt's limit (1 GiB): 3 GiB. */
+    g_free(args);
+    args = g_strdup_printf("-c " URI " resize %s 3G --wait", a);
+    g_assert_cmpint(balloonctl(args, &out, &err_text), ==, 0);
+    g_assert_cmpint(dommemstat_actual(a, 3 * 1024 * 1024), ==,
+                    3 * 1024 * 1024);
+    g_assert_cmpint(wait_memtotal(agent_a, boot.memtotal_kib +
+                                  2048 * KIB_PER_MIB), ==,
+                    boot.memtotal_kib + 2048 * KIB_PER_MIB);
+    g_free(args);
+    g_free(out);
+    args = g_strdup_printf("-c " URI " status %s --json", a);
+    g_assert_cmpint(balloonctl(args, &out, NULL), ==, 0);
+    g_assert_true(json_parser_load_from_data(parser, out, -1, &err));
+    row = json_array_get_object_element(
+        json_node_get_array(json_parser_get_root(parser)), 0);
+    g_assert_cmpstr(json_object_get_string_member(row, "name"), ==, a);
+    g_assert_cmpint(json_object_get_int_member(row, "actual"), ==, 3 * GIB);
+
+    /* Bad input: documented exit status, one line, nothing changes. */
+    g_free(err_text);
+    g_assert_cmpint(balloonctl("-c " URI " resize no-such-domain 1G",
+                               NULL, &err_text), ==, 1);
+    g_assert_nonnull(strstr(err_text, "unknown domain 'no-such-domain'"));
+    g_free(args);
+    g_free(err_text);
+    args = g_strdup_printf("-c " URI " resize %s 3Q", a);
+    g_assert_cmpint(balloonctl(args, NULL, &err_text), ==, 1);
+    g_assert_nonnull(strstr(err_text, "invalid size '3Q'"));
+    g_free(err_text);
+    g_assert_cmpint(balloonctl("-c 'qemu+unix:///system?socket=/nonexistent'"
+                               " status", NULL, &err_text), ==, 3);
+    g_assert_nonnull(strstr(err_text, "cannot connect to"));
+    g_assert_cmpint(dommemstat_actual(a, 3 * 1024 * 1024), ==,
+                    3 * 1024 * 1024);
+
+    /* resize --all: every running domain (only ours are running). */
+    agent_b = domain_start(b);
+    if (running[0]) {
+        g_test_message("other domains run here (%s): --all not tried",
+                       running);
+    } else {
+        g_free(out);
+        g_assert_cmpint(balloonctl("-c " URI " resize --all 1536M --wait",
+                                   &out, NULL), ==, 0);
+        g_assert_cmpint(dommemstat_actual(a, 1536 * 1024), ==, 1536 * 1024);
+        g_assert_cmpint(dommemstat_actual(b, 1536 * 1024), ==, 1536 * 1024);
+    }
+
+    domain_remove(a);
+    domain_remove(b);
+}
+
+int main(int argc, char **argv)
+{
+    int ret;
+
+    g_test_init(&argc, &argv, NULL);
+    tmpdir = g_dir_make_tmp("ubf-libvirt-XXXXXX", NULL);
+    g_chmod(tmpdir, 0777);
+    g_test_add_func("/libvirt/setmem-balloonctl-all", test_libvirt);
+    ret = g_test_run();
+    daemons_stop();
+    sh(g_strdup_printf("rm -rf %s", tmpdir), NULL);
+    return ret;
+}
