@@ -343,6 +343,27 @@ gboolean ubf_vm_wait_settled(UbfVm *vm, guint stable_ms, guint timeout_ms,
     }
 }
 
+JsonObject *ubf_vm_resize(UbfVm *vm, const char *command,
+                          const char *args_json, guint timeout_ms,
+                          GError **error)
+{
+    g_autoptr(JsonNode) ret = ubf_qmp_execute_json(vm->qmp, command,
+                                                   args_json,
+                                                   UBF_VM_QMP_TIMEOUT_MS,
+                                                   error);
+    g_autoptr(JsonObject) done = NULL;
+
+    if (!ret) {
+        return NULL;
+    }
+    done = ubf_qmp_wait_event(vm->qmp, "MEMORY_RESIZE_DONE", NULL, NULL,
+                              timeout_ms, error);
+    if (!done) {
+        return NULL;
+    }
+    return json_object_ref(json_object_get_object_member(done, "data"));
+}
+
 gint64 ubf_vm_qmp_int(UbfVm *vm, const char *command, const char *member,
                       GError **error)
 {

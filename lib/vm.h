@@ -76,6 +76,16 @@ gboolean ubf_vm_wait_memtotal(UbfVm *vm, gint64 want_kib, guint timeout_ms,
 gboolean ubf_vm_wait_settled(UbfVm *vm, guint stable_ms, guint timeout_ms,
                              UbfGuestMem *mem, GError **error);
 
+/*
+ * Send one resize command (@command with @args_json, e.g. "balloon" and
+ * {"value": N}) and wait up to @timeout_ms for MEMORY_RESIZE_DONE.
+ * Returns the event's data (target, actual, reason), or NULL with
+ * @error set.
+ */
+JsonObject *ubf_vm_resize(UbfVm *vm, const char *command,
+                          const char *args_json, guint timeout_ms,
+                          GError **error);
+
 /* A size in bytes read from a QMP return such as query-balloon's. */
 gint64 ubf_vm_qmp_int(UbfVm *vm, const char *command, const char *member,
                       GError **error);

@@ -98,13 +98,9 @@ static void resize(UbfVm *vm, gint64 target)
     g_autoptr(GError) err = NULL;
     g_autofree char *args = g_strdup_printf("{\"value\": %" G_GINT64_FORMAT
                                             "}", target);
-    g_autoptr(JsonNode) ret = ubf_qmp_execute_json(ubf_vm_qmp(vm), "balloon",
-                                                   args, 5000, &err);
-    g_autoptr(JsonObject) done = NULL;
+    g_autoptr(JsonObject) done = ubf_vm_resize(vm, "balloon", args,
+                                               TIMEOUT_MS, &err);
 
-    g_assert_no_error(err);
-    done = ubf_qmp_wait_event(ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE", NULL, NULL,
-                              TIMEOUT_MS, &err);
     g_assert_no_error(err);
 }
 

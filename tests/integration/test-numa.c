@@ -21,17 +21,12 @@
 static void request(UbfVm *vm, const char *cmd, const char *args)
 {
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) ret = ubf_qmp_execute_json(ubf_vm_qmp(vm), cmd, args,
-                                                   5000, &err);
-    g_autoptr(JsonObject) done = NULL;
+    g_autoptr(JsonObject) done = ubf_vm_resize(vm, cmd, args,
+                                               RESIZE_TIMEOUT_MS, &err);
 
     g_assert_no_error(err);
-    done = ubf_qmp_wait_event(ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE", NULL, NULL,
-                              RESIZE_TIMEOUT_MS, &err);
-    g_assert_no_error(err);
-    g_assert_cmpstr(json_object_get_string_member(
-                        json_object_get_object_member(done, "data"), "reason"),
-                    ==, "reached");
+    g_assert_cmpstr(json_object_get_string_member(done, "reason"), ==,
+                    "reached");
 }
 
 /*

@@ -23,18 +23,13 @@ static void resize_and_wait(UbfVm *vm, gint64 target)
     g_autoptr(GError) err = NULL;
     g_autofree char *args = g_strdup_printf("{\"value\": %" G_GINT64_FORMAT
                                             "}", target);
-    g_autoptr(JsonNode) ret = ubf_qmp_execute_json(ubf_vm_qmp(vm), "balloon",
-                                                   args, 5000, &err);
-    g_autoptr(JsonObject) done = NULL;
+    g_autoptr(JsonObject) done = ubf_vm_resize(vm, "balloon", args,
+                                               RESIZE_TIMEOUT_MS, &err);
     UbfGuestMem mem;
 
     g_assert_no_error(err);
-    done = ubf_qmp_wait_event(ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE", NULL, NULL,
-                              RESIZE_TIMEOUT_MS, &err);
-    g_assert_no_error(err);
-    g_assert_cmpstr(json_object_get_string_member(
-                        json_object_get_object_member(done, "data"), "reason"),
-                    ==, "reached");
+    g_assert_cmpstr(json_object_get_string_member(done, "reason"), ==,
+                    "reached");
     /* The guest adjusts its counters right after reporting. */
     g_assert_true(ubf_vm_wait_settled(vm, 1000, 30000, &mem, &err));
     g_assert_no_error(err);

@@ -45,18 +45,12 @@ static void resize_to(UbfVm *vm, gint64 target)
     g_autoptr(GError) err = NULL;
     g_autofree char *args = g_strdup_printf("{\"value\": %" G_GINT64_FORMAT
                                             "}", target);
-    g_autoptr(JsonNode) ret = ubf_qmp_execute_json(ubf_vm_qmp(vm), "balloon",
-                                                   args, 5000, &err);
-    g_autoptr(JsonObject) done = NULL;
+    g_autoptr(JsonObject) data = ubf_vm_resize(vm, "balloon", args,
+                                               RESIZE_TIMEOUT_MS, &err);
     g_autoptr(JsonObject) change = NULL;
     g_autoptr(JsonObject) info = NULL;
-    JsonObject *data;
 
     g_assert_no_error(err);
-    done = ubf_qmp_wait_event(ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE", NULL, NULL,
-                              RESIZE_TIMEOUT_MS, &err);
-    g_assert_no_error(err);
-    data = json_object_get_object_member(done, "data");
     g_assert_cmpstr(json_object_get_string_member(data, "reason"), ==,
                     "reached");
     g_assert_cmpint(json_object_get_int_member(data, "target"), ==, target);
@@ -207,14 +201,11 @@ static void test_one_command_any_size(void)
     /* memory-resize with a per-node list is the same request. */
     g_clear_pointer(&stray, g_ptr_array_unref);
     {
-        g_autoptr(JsonNode) ret = ubf_qmp_execute_json(
-            ubf_vm_qmp(vm), "memory-resize",
-            "{\"nodes\": [{\"node\": 0, \"size\": 1610612736}]}", 5000, &err);
-        g_autoptr(JsonObject) done = NULL;
+        g_autoptr(JsonObject) done = ubf_vm_resize(
+            vm, "memory-resize",
+            "{\"nodes\": [{\"node\": 0, \"size\": 1610612736}]}",
+            RESIZE_TIMEOUT_MS, &err);
 
-        g_assert_no_error(err);
-        done = ubf_qmp_wait_event(ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE", NULL,
-                                  NULL, RESIZE_TIMEOUT_MS, &err);
         g_assert_no_error(err);
     }
     g_assert_true(ubf_vm_wait_memtotal(vm, boot.memtotal_kib +
