@@ -40,6 +40,7 @@ static void hv_balloon_backend_get_info(BalloonBackend *bb,
 
     hb->ops->get_state(hb->dev, &st);
     info->driver_connected = st.connected && !st.holding;
+    info->driver_pending = st.connected && st.holding;
     info->node = -1;            /* the protocol has no nodes */
     info->granularity = HV_BALLOON_BACKEND_PAGE;
     info->min_size = -(base - HV_BALLOON_BACKEND_PAGE);

@@ -43,6 +43,12 @@ typedef enum BalloonBackendKind {
 typedef struct BalloonBackendInfo {
     /* The guest driver is connected and can act on a new target. */
     bool driver_connected;
+    /*
+     * The guest driver is there but holds requests for a while (hv-balloon
+     * right after connecting): not connected yet, but the backend a plan
+     * should use.
+     */
+    bool driver_pending;
     /* NUMA node the backend's memory belongs to, -1 if none or unknown. */
     int node;
     /* Current contribution in bytes (see above); guest-reported. */

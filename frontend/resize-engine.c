@@ -99,7 +99,7 @@ int64_t resize_engine_actual(ResizeEngine *re)
 
 BalloonBackend *resize_engine_active_balloon(ResizeEngine *re)
 {
-    BalloonBackend *bb, *first = NULL, *connected = NULL;
+    BalloonBackend *bb, *first = NULL, *connected = NULL, *pending = NULL;
 
     QTAILQ_FOREACH(bb, &re->backends, next) {
         BalloonBackendInfo info;
@@ -116,11 +116,14 @@ BalloonBackend *resize_engine_active_balloon(ResizeEngine *re)
         if (info.driver_connected && !connected) {
             connected = bb;
         }
+        if (info.driver_pending && !pending) {
+            pending = bb;
+        }
         if (!first) {
             first = bb;
         }
     }
-    return connected ? connected : first;
+    return connected ? connected : pending ? pending : first;
 }
 
 bool resize_engine_limits(ResizeEngine *re, int64_t *min, int64_t *max)
@@ -676,6 +679,27 @@ void resize_engine_tick(ResizeEngine *re, int64_t now_ms)
     }
 
     if (resize_engine_phase_waits_driver(re, re->phase)) {
+        BalloonBackend *active = resize_engine_active_balloon(re);
+
+        if (active && !active->in_plan) {
+            /*
+             * The plan waits on a balloon whose driver never came, and
+             * another balloon's driver is here now (a Windows guest's
+             * hv-balloon after its hold, next to an idle virtio-balloon):
+             * the same request, planned on that one.
+             */
+            BalloonBackend *bb;
+
+            QTAILQ_FOREACH(bb, &re->backends, next) {
+                if (bb->in_plan && resize_engine_is_balloon(bb)) {
+                    /* Its stale request must not act if a driver comes. */
+                    balloon_backend_set_target(bb, bb->start, NULL);
+                }
+            }
+            resize_engine_plan(re, re->target);
+            resize_engine_start(re, re->target, now_ms, NULL);
+            return;
+        }
         /* Waiting for a driver is not a stall: keep the clock fresh. */
         re->last_progress_ms = now_ms;
         resize_engine_set_state(re, RESIZE_STATE_NO_GUEST_DRIVER);

@@ -165,8 +165,9 @@ void resize_engine_progress(ResizeEngine *re, int64_t *done, int64_t *todo);
 
 /*
  * The balloon a plan uses: hv-balloon if its driver is connected, else
- * the first balloon with a connected driver, else the first balloon.
- * NULL if there is none.
+ * the first balloon with a connected driver, else the first whose driver
+ * is pending (holding requests), else the first balloon.  NULL if there
+ * is none.
  */
 BalloonBackend *resize_engine_active_balloon(ResizeEngine *re);
 

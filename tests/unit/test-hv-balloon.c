@@ -95,6 +95,59 @@ static void test_coexistence_choice(void)
     rig_free(&r);
 }
 
+/*
+ * 1b. A Windows guest in a template with both balloons: virtio-balloon
+ * (registered first) never gets a driver; a request made during
+ * hv-balloon's hold goes to hv-balloon once the hold ends.
+ */
+static void test_template_windows(void)
+{
+    Rig r;
+
+    rig_setup(&r, 4 * GiB, 128 * MiB, true);
+    r.vb.info.driver_connected = false;
+    hv_model_system_reset(&r.hv);
+    r.hv.hold_ms = 10 * 1000;
+    rig_run(&r, 2, false);                  /* connected, holding */
+    g_assert_true(resize_engine_request(&r.re, BASE + 1 * GiB, "value",
+                                        mock_now_ms, &error_abort));
+    g_assert_cmpint(r.re.state, ==, RESIZE_STATE_NO_GUEST_DRIVER);
+    rig_run(&r, 2000, true);
+    g_assert_cmpint(resize_engine_actual(&r.re), ==, BASE + 1 * GiB);
+    g_assert_cmpint(r.hv.hot_added, ==, 1 * GiB);
+    g_assert_cmpint(r.vb.target, ==, 0);
+    rig_free(&r);
+}
+
+/*
+ * 1c. The same template, a shrink asked before any driver is up: planned
+ * on the first balloon (virtio-balloon), moved to hv-balloon when its
+ * driver comes.
+ */
+static void test_template_before_boot(void)
+{
+    Rig r;
+
+    rig_setup(&r, 4 * GiB, 128 * MiB, true);
+    r.vb.info.driver_connected = false;
+    hv_model_system_reset(&r.hv);
+    r.hv.driver = false;
+    r.hv.hold_ms = 1000;
+    g_assert_true(resize_engine_request(&r.re, 768 * MiB, "value", 0,
+                                        &error_abort));
+    g_assert_cmpint(r.vb.set_calls, ==, 1);     /* planned on it first */
+    rig_run(&r, 20, false);
+    g_assert_cmpint(r.re.state, ==, RESIZE_STATE_NO_GUEST_DRIVER);
+    r.hv.driver = true;                         /* Windows boots */
+    rig_run(&r, 2000, true);
+    g_assert_cmpint(resize_engine_actual(&r.re), ==, 768 * MiB);
+    g_assert_cmpint(r.hv.ballooned, ==, 256 * MiB);
+    g_assert_cmpint(r.vb.target, ==, 0);        /* its request taken back */
+    g_assert_true(g_str_has_suffix(mock_events->str, "stop:reached "));
+    g_assert_null(strstr(mock_events->str, "stop:replaced"));
+    rig_free(&r);
+}
+
 /* 2. A request before the driver connects waits, through the hold too. */
 static void test_pending_through_hold(void)
 {
@@ -308,6 +361,9 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/hv-balloon/coexistence-choice",
                     test_coexistence_choice);
+    g_test_add_func("/hv-balloon/template-windows", test_template_windows);
+    g_test_add_func("/hv-balloon/template-before-boot",
+                    test_template_before_boot);
     g_test_add_func("/hv-balloon/pending-through-hold",
                     test_pending_through_hold);
     g_test_add_func("/hv-balloon/disconnect-reconnect",
