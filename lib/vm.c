@@ -66,8 +66,12 @@ static void ubf_vm_build_argv(UbfVm *vm, const UbfVmConfig *cfg)
     ubf_vm_arg(vm, "-nodefaults");
     ubf_vm_arg(vm, "-display");
     ubf_vm_arg(vm, "none");
+    /*
+     * At most 2 vCPUs: TCG runs each in a host thread, and these machines
+     * have 2 cores.  Nodes past the second are memory-only.
+     */
     ubf_vm_arg(vm, "-smp");
-    ubf_vm_arg(vm, "%u", nodes);
+    ubf_vm_arg(vm, "%u", MIN(nodes, 2));
     ubf_vm_arg(vm, "-m");
     if (maxmem > cfg->boot_mib) {
         ubf_vm_arg(vm, "%" G_GUINT64_FORMAT "M,maxmem=%" G_GUINT64_FORMAT "M",
@@ -80,7 +84,12 @@ static void ubf_vm_build_argv(UbfVm *vm, const UbfVmConfig *cfg)
         ubf_vm_arg(vm, "memory-backend-ram,id=ram-node%u,size=%" G_GUINT64_FORMAT
                    "M", i, cfg->node_mib ? cfg->node_mib[i] : per_node);
         ubf_vm_arg(vm, "-numa");
-        ubf_vm_arg(vm, "node,nodeid=%u,cpus=%u,memdev=ram-node%u", i, i, i);
+        if (i < 2) {
+            ubf_vm_arg(vm, "node,nodeid=%u,cpus=%u,memdev=ram-node%u", i, i,
+                       i);
+        } else {
+            ubf_vm_arg(vm, "node,nodeid=%u,memdev=ram-node%u", i, i);
+        }
     }
     for (i = 0; cfg->virtio_mem_mib && i < nodes; i++) {
         ubf_vm_arg(vm, "-object");

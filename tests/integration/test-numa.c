@@ -80,8 +80,11 @@ static void expect_error(UbfVm *vm, const char *args, const char *message)
 static void test_two_nodes(void)
 {
     static const guint64 node_mib[] = { 384, 640 };
+    const char *extra[] = {
+        "-object", "balloon-frontend,id=bf0,stall-timeout=180", NULL
+    };
     UbfVmConfig cfg = {
-        .boot_mib = 1024, .nodes = 2, .node_mib = node_mib,
+        .boot_mib = 1024, .nodes = 2, .node_mib = node_mib, .extra = extra,
         .virtio_balloon = TRUE, .virtio_mem_mib = 1024,
         .modules = "virtio_balloon,virtio_mem",
     };
@@ -109,8 +112,11 @@ static void test_two_nodes(void)
 /* 4 nodes: fill, then prefer (changed at run time), then bad input. */
 static void test_four_nodes(void)
 {
-    const char *extra[] = { "-object", "balloon-frontend,id=bf0,policy=fill",
-                            NULL };
+    /* A generous stall timeout: 4 nodes under TCG on a loaded machine. */
+    const char *extra[] = {
+        "-object", "balloon-frontend,id=bf0,policy=fill,stall-timeout=180",
+        NULL
+    };
     UbfVmConfig cfg = {
         .boot_mib = 1024, .nodes = 4, .virtio_balloon = TRUE,
         .virtio_mem_mib = 512, .modules = "virtio_balloon,virtio_mem",
