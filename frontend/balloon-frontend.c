@@ -106,17 +106,22 @@ static void balloon_frontend_report(BalloonFrontend *bf)
     }
 }
 
-static void balloon_frontend_tick(void *opaque)
+/* Report the guest size; keep ticking while a request is in flight. */
+static void balloon_frontend_kick(BalloonFrontend *bf)
 {
-    BalloonFrontend *bf = opaque;
-    ResizeEngine *re = balloon_frontend_engine();
-
-    resize_engine_tick(re, balloon_frontend_now_ms());
     balloon_frontend_report(bf);
-    if (resize_engine_busy(re)) {
+    if (resize_engine_busy(&bf->engine)) {
         timer_mod(bf->timer, balloon_frontend_now_ms() +
                   BALLOON_FRONTEND_TICK_MS);
     }
+}
+
+static void balloon_frontend_tick(void *opaque)
+{
+    BalloonFrontend *bf = opaque;
+
+    resize_engine_tick(balloon_frontend_engine(), balloon_frontend_now_ms());
+    balloon_frontend_kick(bf);
 }
 
 static void balloon_frontend_state_changed(ResizeEngine *re, ResizeState old,
@@ -162,10 +167,8 @@ static void balloon_frontend_reapply(void *opaque)
 
     if (resize_engine_reapply(re, balloon_frontend_now_ms())) {
         trace_balloon_frontend_reapply(re->target);
-        timer_mod(bf->timer, balloon_frontend_now_ms() +
-                  BALLOON_FRONTEND_TICK_MS);
     }
-    balloon_frontend_report(bf);
+    balloon_frontend_kick(bf);
 }
 
 static void balloon_frontend_reset(void *opaque)
@@ -368,11 +371,7 @@ static bool balloon_frontend_request(int64_t target, const char *param,
                                errp)) {
         return false;
     }
-    balloon_frontend_report(bf);
-    if (resize_engine_busy(re)) {
-        timer_mod(bf->timer, balloon_frontend_now_ms() +
-                  BALLOON_FRONTEND_TICK_MS);
-    }
+    balloon_frontend_kick(bf);
     return true;
 }
 
@@ -609,11 +608,7 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
                                      balloon_frontend_now_ms(), errp)) {
         return;
     }
-    balloon_frontend_report(bf);
-    if (resize_engine_busy(re)) {
-        timer_mod(bf->timer, balloon_frontend_now_ms() +
-                  BALLOON_FRONTEND_TICK_MS);
-    }
+    balloon_frontend_kick(bf);
 }
 
 MemoryResizeInfo *qmp_query_memory_resize(Error **errp)

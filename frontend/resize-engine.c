@@ -159,6 +159,7 @@ static int resize_engine_node_of(ResizeEngine *re,
 /* What each node's virtio-mem devices can take. */
 typedef struct ResizeNodePlan {
     int64_t cap;            /* sum of the devices' maximum */
+    int64_t plugged;        /* sum of the devices' size now */
     uint64_t gran;          /* largest device block size */
     int64_t amount;         /* planned plugged bytes */
 } ResizeNodePlan;
@@ -178,6 +179,7 @@ static void resize_engine_node_caps(ResizeEngine *re, ResizeNodePlan *np)
         balloon_backend_get_info(bb, &info);
         n = resize_engine_node_of(re, &info);
         np[n].cap += info.max_size;
+        np[n].plugged += info.size;
         np[n].gran = MAX(np[n].gran, info.granularity);
     }
 }
@@ -377,6 +379,16 @@ static void resize_engine_stop(ResizeEngine *re, ResizeStopReason why)
     }
 }
 
+/* The request in flight stops: reached (idle) or failed. */
+static void resize_engine_finish(ResizeEngine *re, ResizeStopReason why)
+{
+    g_assert(why == RESIZE_STOP_REACHED || why == RESIZE_STOP_FAILED);
+    re->phase = RESIZE_PHASE_DONE;
+    resize_engine_set_state(re, why == RESIZE_STOP_REACHED ?
+                                RESIZE_STATE_IDLE : RESIZE_STATE_FAILED);
+    resize_engine_stop(re, why);
+}
+
 /* Bytes the plan still has to move. */
 static int64_t resize_engine_remaining(ResizeEngine *re)
 {
@@ -531,8 +543,7 @@ static bool resize_engine_start(ResizeEngine *re, int64_t target,
     }
     if (re->phase == RESIZE_PHASE_DONE) {
         /* Nothing to move: the guest already has the target. */
-        resize_engine_set_state(re, RESIZE_STATE_IDLE);
-        resize_engine_stop(re, RESIZE_STOP_REACHED);
+        resize_engine_finish(re, RESIZE_STOP_REACHED);
         return true;
     }
     resize_engine_set_state(re, resize_engine_phase_waits_driver(re, re->phase)
@@ -610,7 +621,7 @@ bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
     }
     resize_engine_node_caps(re, np);
     for (n = 0; n < re->nb_nodes; n++) {
-        int64_t min, max, plug, now = 0;
+        int64_t min, max, plug;
         uint64_t step;
 
         np[n].amount = -1;
@@ -626,17 +637,8 @@ bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
                        n, min, max, step);
             return false;
         }
-        QTAILQ_FOREACH(bb, &re->backends, next) {
-            BalloonBackendInfo info;
-
-            balloon_backend_get_info(bb, &info);
-            if (!resize_engine_is_balloon(bb) &&
-                resize_engine_node_of(re, &info) == n) {
-                now += info.size;
-            }
-        }
         np[n].amount = plug;
-        target += plug - now;
+        target += plug - np[n].plugged;
     }
 
     if (resize_engine_busy(re)) {
@@ -667,14 +669,11 @@ void resize_engine_tick(ResizeEngine *re, int64_t now_ms)
         return;
     }
     if (!resize_engine_advance(re, &err)) {
-        re->phase = RESIZE_PHASE_DONE;
-        resize_engine_set_state(re, RESIZE_STATE_FAILED);
-        resize_engine_stop(re, RESIZE_STOP_FAILED);
+        resize_engine_finish(re, RESIZE_STOP_FAILED);
         return;
     }
     if (re->phase == RESIZE_PHASE_DONE) {
-        resize_engine_set_state(re, RESIZE_STATE_IDLE);
-        resize_engine_stop(re, RESIZE_STOP_REACHED);
+        resize_engine_finish(re, RESIZE_STOP_REACHED);
         return;
     }
 
@@ -708,9 +707,7 @@ void resize_engine_tick(ResizeEngine *re, int64_t now_ms)
     if (re->state == RESIZE_STATE_NO_GUEST_DRIVER) {
         /* The driver is back: ask again, a reset may have lost the target. */
         if (!resize_engine_issue(re, re->phase, &err)) {
-            re->phase = RESIZE_PHASE_DONE;
-            resize_engine_set_state(re, RESIZE_STATE_FAILED);
-            resize_engine_stop(re, RESIZE_STOP_FAILED);
+            resize_engine_finish(re, RESIZE_STOP_FAILED);
             return;
         }
         resize_engine_set_state(re, RESIZE_STATE_RESIZING);
