@@ -45,7 +45,8 @@ baseline: setup $(B)/dl/qemu-src/.ubf-version
 
 guest: setup $(GUEST)/initrd.img
 
-$(GUEST)/initrd.img: tests/guest/agent.c tests/guest/init tests/guest/build-guest.sh
+$(GUEST)/initrd.img: tests/guest/agent.c tests/guest/init tests/guest/build-guest.sh \
+		tests/guest/hvprobe.c tests/guest/hvprobe.ld
 	@tests/guest/build-guest.sh $(GUEST)
 
 $(TOOLS)/build.ninja:

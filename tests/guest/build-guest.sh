@@ -1,9 +1,11 @@
 #!/bin/sh
 # Build the Linux test guest: Debian's kernel (linux-image-amd64 from
-# bookworm-backports), busybox-static, and ubf-agent in an initramfs.
+# bookworm-backports), busybox-static, and ubf-agent in an initramfs;
+# and hvprobe, a bare-metal guest that misuses the Hyper-V interface.
 #
 # Usage: build-guest.sh OUTDIR
-#   OUTDIR/vmlinuz, OUTDIR/initrd.img, OUTDIR/kernel-version
+#   OUTDIR/vmlinuz, OUTDIR/initrd.img, OUTDIR/kernel-version,
+#   OUTDIR/hvprobe.elf
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,6 +48,13 @@ for m in drivers/virtio/virtio_balloon drivers/virtio/virtio_mem \
          drivers/hv/hv_vmbus drivers/hv/hv_balloon; do
     xz -dc "$moddir/$m.ko.xz" >"$root/lib/modules/$(basename "$m").ko"
 done
+
+# A multiboot kernel: 32-bit, freestanding, no libc
+$CC -m32 -O2 -Wall -Wextra -ffreestanding -nostdlib -fno-pic -no-pie \
+    -fno-stack-protector -fno-asynchronous-unwind-tables -static \
+    -Wl,-T,"$here/hvprobe.ld" -Wl,--build-id=none \
+    -o "$out/hvprobe.elf.tmp" "$here/hvprobe.c"
+mv "$out/hvprobe.elf.tmp" "$out/hvprobe.elf"
 
 cp "$dl/kernel/boot/vmlinuz-$kver" "$out/vmlinuz.tmp"
 mv "$out/vmlinuz.tmp" "$out/vmlinuz"
