@@ -1,7 +1,7 @@
 /*
  * hv-balloon with a real guest driver: Linux's hv_vmbus + hv_balloon
  * speak the Dynamic Memory protocol over VMBus.  Under TCG the Hyper-V
- * enlightenments come from QEMU itself (qemu/patches 0011-0014); under
+ * enlightenments come from QEMU itself (qemu/patches 0011-0016); under
  * KVM from the host kernel, and the cases skip if it has no Hyper-V
  * SynIC.
  *
