@@ -3,7 +3,8 @@
  * frontend and dommemstat shows it; balloonctl -c grows a 1 GiB domain
  * past libvirt's limit and dommemstat, status --json and the guest agree;
  * resize --all over two domains; bad input gets the documented exit
- * status.  The test starts virtlogd and libvirtd itself (as root, no
+ * status; the same commands reach hv-balloon and Linux's hv_balloon in
+ * a Windows-style domain under TCG.  The test starts virtlogd and libvirtd itself (as root, no
  * systemd) when they are not running, and stops what it started.
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
@@ -117,6 +118,69 @@ static UbfAgent *domain_start(const char *name)
     return agent;
 }
 
+/*
+ * Define and start domain @name as a Windows-style template without
+ * KVM: TCG with the Hyper-V enlightenments libvirt knows, no hibernation
+ * (hv_balloon acts only then), and hv-balloon with 2 GiB for hot-add
+ * through QEMU pass-through; the guest loads hv_vmbus and hv_balloon.
+ */
+static UbfAgent *domain_start_hv(const char *name)
+{
+    g_autofree char *xml = g_strdup_printf(
+        "<domain type='qemu' "
+        "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
+        "<name>%s</name>"
+        "<maxMemory slots='4' unit='MiB'>40960</maxMemory>"
+        "<memory unit='MiB'>1024</memory>"
+        "<currentMemory unit='MiB'>1024</currentMemory>"
+        "<vcpu>1</vcpu>"
+        "<cpu mode='custom' match='exact'><model>qemu64</model>"
+        "<numa><cell id='0' cpus='0' memory='1024' unit='MiB'/></numa>"
+        "</cpu>"
+        "<os><type arch='x86_64' machine='q35'>hvm</type>"
+        "<kernel>%s/vmlinuz</kernel><initrd>%s/initrd.img</initrd>"
+        "<cmdline>console=ttyS0 panic=-1 memhp_default_state=online_movable"
+        " ubf.modules=hv_vmbus,hv_balloon</cmdline></os>"
+        "<features><acpi/><hyperv mode='custom'><relaxed state='on'/>"
+        "<vpindex state='on'/><synic state='on'/></hyperv></features>"
+        "<clock offset='utc'><timer name='hypervclock' present='yes'/>"
+        "</clock>"
+        "<pm><suspend-to-disk enabled='no'/></pm>"
+        "<on_reboot>destroy</on_reboot>"
+        "<devices><emulator>%s</emulator>"
+        "<controller type='usb' model='none'/>"
+        "<serial type='file'><source path='%s/%s.console'/>"
+        "<target port='0'/></serial>"
+        "<serial type='unix'><source mode='bind' path='%s/%s.agent'/>"
+        "<target port='1'/></serial>"
+        "<memballoon model='none'/>"
+        "<video><model type='none'/></video>"
+        "</devices>"
+        "<qemu:commandline>"
+        "<qemu:arg value='-device'/><qemu:arg value='vmbus-bridge'/>"
+        "<qemu:arg value='-object'/>"
+        "<qemu:arg value='memory-backend-ram,id=hvmem,size=2G'/>"
+        "<qemu:arg value='-device'/>"
+        "<qemu:arg value='hv-balloon,id=hvb0,memdev=hvmem'/>"
+        "</qemu:commandline></domain>",
+        name, g_getenv("UBF_GUEST_DIR"), g_getenv("UBF_GUEST_DIR"),
+        g_getenv("UBF_QEMU"), tmpdir, name, tmpdir, name);
+    g_autofree char *path = g_strdup_printf("%s/%s.xml", tmpdir, name);
+    g_autofree char *def = g_strdup_printf("virsh -c " URI " define %s", path);
+    g_autofree char *start = g_strdup_printf("virsh -c " URI " start %s",
+                                             name);
+    g_autofree char *sock = g_strdup_printf("%s/%s.agent", tmpdir, name);
+    g_autoptr(GError) err = NULL;
+    UbfAgent *agent;
+
+    g_assert_true(g_file_set_contents(path, xml, -1, NULL));
+    g_assert_cmpint(sh(def, NULL), ==, 0);
+    g_assert_cmpint(sh(start, NULL), ==, 0);
+    agent = ubf_agent_connect(sock, 120000, &err);
+    g_assert_no_error(err);
+    return agent;
+}
+
 static void domain_remove(const char *name)
 {
     g_autofree char *d = g_strdup_printf("virsh -c " URI " destroy %s", name);
@@ -149,12 +213,13 @@ static gint64 dommemstat_actual(const char *name, gint64 want)
     return actual;
 }
 
-static gint64 wait_memtotal(UbfAgent *agent, gint64 want_kib)
+static gint64 wait_memtotal_for(UbfAgent *agent, gint64 want_kib,
+                                guint seconds)
 {
     UbfGuestMem mem = { 0 };
-    int i;
+    guint i;
 
-    for (i = 0; i < 300; i++) {
+    for (i = 0; i < seconds * 5; i++) {
         g_autoptr(GError) err = NULL;
 
         g_assert_true(ubf_agent_meminfo(agent, &mem, &err));
@@ -164,6 +229,11 @@ static gint64 wait_memtotal(UbfAgent *agent, gint64 want_kib)
         g_usleep(200 * 1000);
     }
     return mem.memtotal_kib;
+}
+
+static gint64 wait_memtotal(UbfAgent *agent, gint64 want_kib)
+{
+    return wait_memtotal_for(agent, want_kib, 60);
 }
 
 static int balloonctl(const char *args, char **out, char **err)
@@ -266,6 +336,47 @@ static void test_libvirt(void)
     domain_remove(b);
 }
 
+/*
+ * The same commands on a Windows-style domain under TCG: libvirt passes
+ * its Hyper-V features to our QEMU, which offers them itself; setmem and
+ * balloonctl reach hv-balloon and Linux's hv_balloon (waiting out
+ * hv-balloon's hold after the driver connects).
+ */
+static void test_libvirt_hyperv_tcg(void)
+{
+    g_autofree char *name = g_strdup_printf("ubf-test-%d-hv", getpid());
+    g_autofree char *args = NULL, *out = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(UbfAgent) agent = NULL;
+    UbfGuestMem boot;
+
+    if (getuid() != 0) {
+        g_test_skip("libvirtd in system mode needs root");
+        return;
+    }
+    if (!daemons_start()) {
+        g_test_skip("cannot start virtlogd and libvirtd");
+        return;
+    }
+    agent = domain_start_hv(name);
+    g_assert_true(ubf_agent_meminfo(agent, &boot, &err));
+
+    args = g_strdup_printf("virsh -c " URI " setmem %s 786432 --live", name);
+    g_assert_cmpint(sh(args, NULL), ==, 0);
+    g_assert_cmpint(wait_memtotal_for(agent, boot.memtotal_kib -
+                                      256 * KIB_PER_MIB, 240), ==,
+                    boot.memtotal_kib - 256 * KIB_PER_MIB);
+
+    /* past libvirt's limit and boot size: hv-balloon hot-adds */
+    g_free(args);
+    args = g_strdup_printf("-c " URI " resize %s 1536M --wait", name);
+    g_assert_cmpint(balloonctl(args, &out, NULL), ==, 0);
+    g_assert_cmpint(wait_memtotal(agent, boot.memtotal_kib +
+                                  512 * KIB_PER_MIB), ==,
+                    boot.memtotal_kib + 512 * KIB_PER_MIB);
+    domain_remove(name);
+}
+
 int main(int argc, char **argv)
 {
     int ret;
@@ -274,6 +385,7 @@ int main(int argc, char **argv)
     tmpdir = g_dir_make_tmp("ubf-libvirt-XXXXXX", NULL);
     g_chmod(tmpdir, 0777);
     g_test_add_func("/libvirt/setmem-balloonctl-all", test_libvirt);
+    g_test_add_func("/libvirt/hyperv-tcg", test_libvirt_hyperv_tcg);
     ret = g_test_run();
     daemons_stop();
     sh(g_strdup_printf("rm -rf %s", tmpdir), NULL);
