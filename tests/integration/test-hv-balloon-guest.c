@@ -207,6 +207,62 @@ static void test_with_virtio_balloon(gconstpointer data)
     }
 }
 
+static gboolean reached(JsonObject *ev, gpointer opaque)
+{
+    JsonObject *data = json_object_get_object_member(ev, "data");
+
+    return g_strcmp0(json_object_get_string_member(data, "reason"),
+                     "reached") == 0;
+}
+
+/*
+ * A reboot with VMBus routes in place: QEMU resets the SynIC after the
+ * devices (under TCG this aborted before), the guest's driver comes
+ * back, and the frontend hot-adds again to reach the last target.
+ */
+static void test_hv_balloon_reboot(void)
+{
+    UbfVmConfig cfg = { .boot_mib = 1024, .modules = "hv_vmbus,hv_balloon",
+                        .allow_reboot = TRUE };
+    g_autoptr(UbfVm) vm = start_or_skip(&cfg);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonNode) ret = NULL;
+    g_autoptr(JsonObject) ev = NULL;
+    UbfGuestMem boot, mem;
+    gint64 want;
+    int i;
+
+    if (!vm) {
+        return;
+    }
+    g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err));
+    wait_connected(vm, "hv-balloon");
+    resize(vm, 1280 * MIB);
+    assert_guest_memtotal(vm, boot.memtotal_kib + 256 * KIB_PER_MIB);
+
+    ret = ubf_qmp_execute(ubf_vm_qmp(vm), "system_reset", NULL, 5000, &err);
+    g_assert_no_error(err);
+    g_assert_true(ubf_vm_wait_agent(vm, TIMEOUT_MS, &err));
+    g_assert_no_error(err);
+    ev = ubf_qmp_wait_event(ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE", reached,
+                            NULL, TIMEOUT_MS, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(json_object_get_int_member(
+                        json_object_get_object_member(ev, "data"), "actual"),
+                    ==, 1280 * MIB);
+
+    /* MemTotal moves by a page or so between boots (see test-reboot) */
+    want = boot.memtotal_kib + 256 * KIB_PER_MIB;
+    for (i = 0; i < 300; i++) {
+        g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &mem, &err));
+        if (ABS(mem.memtotal_kib - want) <= 16) {
+            break;
+        }
+        g_usleep(200 * 1000);
+    }
+    g_assert_cmpint(ABS(mem.memtotal_kib - want), <=, 16);
+}
+
 /* info numa on a NUMA VM with hv-balloon aborted before patch 0010. */
 static void test_hv_balloon_info_numa(void)
 {
@@ -237,6 +293,7 @@ int main(int argc, char **argv)
     g_test_add_data_func("/hv-balloon-guest/with-virtio-balloon/"
                          "both-drivers", "hv_vmbus,hv_balloon,virtio_balloon",
                          test_with_virtio_balloon);
+    g_test_add_func("/hv-balloon-guest/reboot", test_hv_balloon_reboot);
     g_test_add_func("/hv-balloon-guest/info-numa", test_hv_balloon_info_numa);
     return g_test_run();
 }
