@@ -12,6 +12,8 @@
 #include "line-channel.h"
 
 #define UBF_AGENT_PING_INTERVAL_MS 500
+/* how often ubf_agent_wait_memtotal() asks */
+#define UBF_AGENT_POLL_MS 200
 
 struct UbfAgent {
     UbfLineChannel *ch;
@@ -164,4 +166,29 @@ gboolean ubf_agent_meminfo(UbfAgent *agent, UbfGuestMem *mem, GError **error)
                                                                "memfree_kib");
     }
     return TRUE;
+}
+
+gboolean ubf_agent_wait_memtotal(UbfAgent *agent, gint64 want_kib,
+                                 gint64 tolerance_kib, guint timeout_ms,
+                                 UbfGuestMem *mem, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+    for (;;) {
+        if (!ubf_agent_meminfo(agent, mem, error)) {
+            return FALSE;
+        }
+        if (ABS(mem->memtotal_kib - want_kib) <= tolerance_kib) {
+            return TRUE;
+        }
+        if (g_get_monotonic_time() >= deadline) {
+            g_set_error(error, UBF_AGENT_ERROR, UBF_AGENT_ERROR_FAILED,
+                        "guest MemTotal is %" G_GINT64_FORMAT " KiB, not %"
+                        G_GINT64_FORMAT " KiB (+/- %" G_GINT64_FORMAT
+                        "), after %u ms", mem->memtotal_kib, want_kib,
+                        tolerance_kib, timeout_ms);
+            return FALSE;
+        }
+        g_usleep(UBF_AGENT_POLL_MS * 1000);
+    }
 }

@@ -53,6 +53,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(UbfAgent, ubf_agent_free)
 JsonObject *ubf_agent_command(UbfAgent *agent, const char *command,
                               guint timeout_ms, GError **error);
 
+/*
+ * Poll the guest until its MemTotal is within @tolerance_kib of
+ * @want_kib, for up to @timeout_ms.  @mem receives the last reading
+ * either way.
+ */
+gboolean ubf_agent_wait_memtotal(UbfAgent *agent, gint64 want_kib,
+                                 gint64 tolerance_kib, guint timeout_ms,
+                                 UbfGuestMem *mem, GError **error);
+
 /* The guest's MemTotal/MemFree overall and per NUMA node. */
 gboolean ubf_agent_meminfo(UbfAgent *agent, UbfGuestMem *mem,
                            GError **error);

@@ -302,27 +302,18 @@ char *ubf_vm_command_line(UbfVm *vm)
     return g_strjoinv(" ", (char **)vm->argv->pdata);
 }
 
+gboolean ubf_vm_wait_memtotal_near(UbfVm *vm, gint64 want_kib,
+                                   gint64 tolerance_kib, guint timeout_ms,
+                                   UbfGuestMem *mem, GError **error)
+{
+    return ubf_agent_wait_memtotal(vm->agent, want_kib, tolerance_kib,
+                                   timeout_ms, mem, error);
+}
+
 gboolean ubf_vm_wait_memtotal(UbfVm *vm, gint64 want_kib, guint timeout_ms,
                               UbfGuestMem *mem, GError **error)
 {
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-
-    for (;;) {
-        if (!ubf_agent_meminfo(vm->agent, mem, error)) {
-            return FALSE;
-        }
-        if (mem->memtotal_kib == want_kib) {
-            return TRUE;
-        }
-        if (g_get_monotonic_time() >= deadline) {
-            g_set_error(error, UBF_AGENT_ERROR, UBF_AGENT_ERROR_FAILED,
-                        "guest MemTotal is %" G_GINT64_FORMAT " KiB, not %"
-                        G_GINT64_FORMAT " KiB, after %u ms", mem->memtotal_kib,
-                        want_kib, timeout_ms);
-            return FALSE;
-        }
-        g_usleep(UBF_VM_POLL_MS * 1000);
-    }
+    return ubf_vm_wait_memtotal_near(vm, want_kib, 0, timeout_ms, mem, error);
 }
 
 gboolean ubf_vm_wait_settled(UbfVm *vm, guint stable_ms, guint timeout_ms,
@@ -371,6 +362,23 @@ JsonObject *ubf_vm_resize(UbfVm *vm, const char *command,
         return NULL;
     }
     return json_object_ref(json_object_get_object_member(done, "data"));
+}
+
+JsonObject *ubf_vm_balloon(UbfVm *vm, gint64 value, guint timeout_ms,
+                           GError **error)
+{
+    g_autofree char *args = g_strdup_printf("{\"value\": %" G_GINT64_FORMAT
+                                            "}", value);
+
+    return ubf_vm_resize(vm, "balloon", args, timeout_ms, error);
+}
+
+gboolean ubf_vm_reason_is(JsonObject *event, gpointer reason)
+{
+    JsonObject *data = json_object_get_object_member(event, "data");
+
+    return g_strcmp0(json_object_get_string_member(data, "reason"),
+                     reason) == 0;
 }
 
 gint64 ubf_vm_qmp_int(UbfVm *vm, const char *command, const char *member,

@@ -70,6 +70,14 @@ gboolean ubf_vm_wait_memtotal(UbfVm *vm, gint64 want_kib, guint timeout_ms,
                               UbfGuestMem *mem, GError **error);
 
 /*
+ * The same, until MemTotal is within @tolerance_kib of @want_kib (after a
+ * reboot it moves by a page or so).
+ */
+gboolean ubf_vm_wait_memtotal_near(UbfVm *vm, gint64 want_kib,
+                                   gint64 tolerance_kib, guint timeout_ms,
+                                   UbfGuestMem *mem, GError **error);
+
+/*
  * Poll the guest until MemTotal has not changed for @stable_ms, for up to
  * @timeout_ms.
  */
@@ -85,6 +93,16 @@ gboolean ubf_vm_wait_settled(UbfVm *vm, guint stable_ms, guint timeout_ms,
 JsonObject *ubf_vm_resize(UbfVm *vm, const char *command,
                           const char *args_json, guint timeout_ms,
                           GError **error);
+
+/* ubf_vm_resize() of QMP balloon to @value bytes. */
+JsonObject *ubf_vm_balloon(UbfVm *vm, gint64 value, guint timeout_ms,
+                           GError **error);
+
+/*
+ * A UbfQmpEventFilter for MEMORY_RESIZE_DONE: whether the event's reason
+ * is @reason (a const char *).
+ */
+gboolean ubf_vm_reason_is(JsonObject *event, gpointer reason);
 
 /* A size in bytes read from a QMP return such as query-balloon's. */
 gint64 ubf_vm_qmp_int(UbfVm *vm, const char *command, const char *member,

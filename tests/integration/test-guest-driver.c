@@ -25,14 +25,6 @@ static gboolean state_is(JsonObject *ev, gpointer opaque)
                      opaque) == 0;
 }
 
-static gboolean reason_is(JsonObject *ev, gpointer opaque)
-{
-    JsonObject *data = json_object_get_object_member(ev, "data");
-
-    return g_strcmp0(json_object_get_string_member(data, "reason"),
-                     opaque) == 0;
-}
-
 static void wait_event(UbfVm *vm, const char *name, UbfQmpEventFilter f,
                        const char *want, guint timeout_ms)
 {
@@ -93,7 +85,7 @@ static void test_driver_loads_later(void)
     g_assert_cmpint(mem.memtotal_kib, ==, boot.memtotal_kib);
 
     agent_do(vm, "load virtio_balloon");
-    wait_event(vm, "MEMORY_RESIZE_DONE", reason_is, "reached",
+    wait_event(vm, "MEMORY_RESIZE_DONE", ubf_vm_reason_is, "reached",
                RESIZE_TIMEOUT_MS);
     g_assert_true(ubf_vm_wait_memtotal(vm, boot.memtotal_kib -
                                        256 * KIB_PER_MIB, 30000, &mem, &err));
@@ -120,14 +112,14 @@ static void test_stalled_then_reached(void)
     ret = ubf_qmp_execute_json(ubf_vm_qmp(vm), "balloon",
                                "{\"value\": 402653184}", 5000, &err);
     g_assert_no_error(err);
-    wait_event(vm, "MEMORY_RESIZE_DONE", reason_is, "stalled",
+    wait_event(vm, "MEMORY_RESIZE_DONE", ubf_vm_reason_is, "stalled",
                RESIZE_TIMEOUT_MS);
     state = resize_state(vm);
     g_assert_cmpstr(state, ==, "stalled");
 
     /* The guest lets go: the same request completes. */
     agent_do(vm, "free");
-    wait_event(vm, "MEMORY_RESIZE_DONE", reason_is, "reached",
+    wait_event(vm, "MEMORY_RESIZE_DONE", ubf_vm_reason_is, "reached",
                RESIZE_TIMEOUT_MS);
     g_assert_true(ubf_vm_wait_memtotal(vm, boot.memtotal_kib -
                                        640 * KIB_PER_MIB, 30000, &mem, &err));

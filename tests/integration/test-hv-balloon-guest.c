@@ -109,10 +109,7 @@ static void wait_connected(UbfVm *vm, const char *type)
 static void resize(UbfVm *vm, gint64 target)
 {
     g_autoptr(GError) err = NULL;
-    g_autofree char *args = g_strdup_printf("{\"value\": %" G_GINT64_FORMAT
-                                            "}", target);
-    g_autoptr(JsonObject) done = ubf_vm_resize(vm, "balloon", args,
-                                               TIMEOUT_MS, &err);
+    g_autoptr(JsonObject) done = ubf_vm_balloon(vm, target, TIMEOUT_MS, &err);
 
     g_assert_no_error(err);
     g_assert_cmpstr(json_object_get_string_member(done, "reason"), ==,
@@ -207,14 +204,6 @@ static void test_with_virtio_balloon(gconstpointer data)
     }
 }
 
-static gboolean reached(JsonObject *ev, gpointer opaque)
-{
-    JsonObject *data = json_object_get_object_member(ev, "data");
-
-    return g_strcmp0(json_object_get_string_member(data, "reason"),
-                     "reached") == 0;
-}
-
 /*
  * A reboot with VMBus routes in place: QEMU resets the SynIC after the
  * devices (under TCG this aborted before), the guest's driver comes
@@ -229,8 +218,6 @@ static void test_hv_balloon_reboot(void)
     g_autoptr(JsonNode) ret = NULL;
     g_autoptr(JsonObject) ev = NULL;
     UbfGuestMem boot, mem;
-    gint64 want;
-    int i;
 
     if (!vm) {
         return;
@@ -244,23 +231,18 @@ static void test_hv_balloon_reboot(void)
     g_assert_no_error(err);
     g_assert_true(ubf_vm_wait_agent(vm, TIMEOUT_MS, &err));
     g_assert_no_error(err);
-    ev = ubf_qmp_wait_event(ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE", reached,
-                            NULL, TIMEOUT_MS, &err);
+    ev = ubf_qmp_wait_event(ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE",
+                            ubf_vm_reason_is, "reached", TIMEOUT_MS, &err);
     g_assert_no_error(err);
     g_assert_cmpint(json_object_get_int_member(
                         json_object_get_object_member(ev, "data"), "actual"),
                     ==, 1280 * MIB);
 
     /* MemTotal moves by a page or so between boots (see test-reboot) */
-    want = boot.memtotal_kib + 256 * KIB_PER_MIB;
-    for (i = 0; i < 300; i++) {
-        g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &mem, &err));
-        if (ABS(mem.memtotal_kib - want) <= 16) {
-            break;
-        }
-        g_usleep(200 * 1000);
-    }
-    g_assert_cmpint(ABS(mem.memtotal_kib - want), <=, 16);
+    g_assert_true(ubf_vm_wait_memtotal_near(vm, boot.memtotal_kib +
+                                            256 * KIB_PER_MIB, 16, 60000,
+                                            &mem, &err));
+    g_assert_no_error(err);
 }
 
 /* info numa on a NUMA VM with hv-balloon aborted before patch 0010. */

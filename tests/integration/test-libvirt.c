@@ -71,6 +71,25 @@ static void daemons_stop(void)
     }
 }
 
+/* Define domain @name from @xml, start it, connect to its agent. */
+static UbfAgent *domain_define_start(const char *name, const char *xml)
+{
+    g_autofree char *path = g_strdup_printf("%s/%s.xml", tmpdir, name);
+    g_autofree char *def = g_strdup_printf("virsh -c " URI " define %s", path);
+    g_autofree char *start = g_strdup_printf("virsh -c " URI " start %s",
+                                             name);
+    g_autofree char *sock = g_strdup_printf("%s/%s.agent", tmpdir, name);
+    g_autoptr(GError) err = NULL;
+    UbfAgent *agent;
+
+    g_assert_true(g_file_set_contents(path, xml, -1, NULL));
+    g_assert_cmpint(sh(def, NULL), ==, 0);
+    g_assert_cmpint(sh(start, NULL), ==, 0);
+    agent = ubf_agent_connect(sock, 120000, &err);
+    g_assert_no_error(err);
+    return agent;
+}
+
 /* Define and start domain @name: 1 GiB boot, 2 GiB of virtio-mem. */
 static UbfAgent *domain_start(const char *name)
 {
@@ -102,20 +121,8 @@ static UbfAgent *domain_start(const char *name)
         "</devices></domain>",
         name, g_getenv("UBF_GUEST_DIR"), g_getenv("UBF_GUEST_DIR"),
         g_getenv("UBF_QEMU"), tmpdir, name, tmpdir, name);
-    g_autofree char *path = g_strdup_printf("%s/%s.xml", tmpdir, name);
-    g_autofree char *def = g_strdup_printf("virsh -c " URI " define %s", path);
-    g_autofree char *start = g_strdup_printf("virsh -c " URI " start %s",
-                                             name);
-    g_autofree char *sock = g_strdup_printf("%s/%s.agent", tmpdir, name);
-    g_autoptr(GError) err = NULL;
-    UbfAgent *agent;
 
-    g_assert_true(g_file_set_contents(path, xml, -1, NULL));
-    g_assert_cmpint(sh(def, NULL), ==, 0);
-    g_assert_cmpint(sh(start, NULL), ==, 0);
-    agent = ubf_agent_connect(sock, 120000, &err);
-    g_assert_no_error(err);
-    return agent;
+    return domain_define_start(name, xml);
 }
 
 /*
@@ -165,20 +172,8 @@ static UbfAgent *domain_start_hv(const char *name)
         "</qemu:commandline></domain>",
         name, g_getenv("UBF_GUEST_DIR"), g_getenv("UBF_GUEST_DIR"),
         g_getenv("UBF_QEMU"), tmpdir, name, tmpdir, name);
-    g_autofree char *path = g_strdup_printf("%s/%s.xml", tmpdir, name);
-    g_autofree char *def = g_strdup_printf("virsh -c " URI " define %s", path);
-    g_autofree char *start = g_strdup_printf("virsh -c " URI " start %s",
-                                             name);
-    g_autofree char *sock = g_strdup_printf("%s/%s.agent", tmpdir, name);
-    g_autoptr(GError) err = NULL;
-    UbfAgent *agent;
 
-    g_assert_true(g_file_set_contents(path, xml, -1, NULL));
-    g_assert_cmpint(sh(def, NULL), ==, 0);
-    g_assert_cmpint(sh(start, NULL), ==, 0);
-    agent = ubf_agent_connect(sock, 120000, &err);
-    g_assert_no_error(err);
-    return agent;
+    return domain_define_start(name, xml);
 }
 
 static void domain_remove(const char *name)
@@ -213,21 +208,14 @@ static gint64 dommemstat_actual(const char *name, gint64 want)
     return actual;
 }
 
+/* The guest's MemTotal once it is @want_kib (or the last seen). */
 static gint64 wait_memtotal_for(UbfAgent *agent, gint64 want_kib,
                                 guint seconds)
 {
+    g_autoptr(GError) err = NULL;
     UbfGuestMem mem = { 0 };
-    guint i;
 
-    for (i = 0; i < seconds * 5; i++) {
-        g_autoptr(GError) err = NULL;
-
-        g_assert_true(ubf_agent_meminfo(agent, &mem, &err));
-        if (mem.memtotal_kib == want_kib) {
-            break;
-        }
-        g_usleep(200 * 1000);
-    }
+    ubf_agent_wait_memtotal(agent, want_kib, 0, seconds * 1000, &mem, &err);
     return mem.memtotal_kib;
 }
 

@@ -21,10 +21,8 @@
 static void resize_and_wait(UbfVm *vm, gint64 target)
 {
     g_autoptr(GError) err = NULL;
-    g_autofree char *args = g_strdup_printf("{\"value\": %" G_GINT64_FORMAT
-                                            "}", target);
-    g_autoptr(JsonObject) done = ubf_vm_resize(vm, "balloon", args,
-                                               RESIZE_TIMEOUT_MS, &err);
+    g_autoptr(JsonObject) done = ubf_vm_balloon(vm, target,
+                                                RESIZE_TIMEOUT_MS, &err);
     UbfGuestMem mem;
 
     g_assert_no_error(err);

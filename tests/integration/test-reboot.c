@@ -14,14 +14,6 @@
 #define KIB_PER_MIB 1024
 #define TIMEOUT_MS 180000
 
-static gboolean reached(JsonObject *ev, gpointer opaque)
-{
-    JsonObject *data = json_object_get_object_member(ev, "data");
-
-    return g_strcmp0(json_object_get_string_member(data, "reason"),
-                     "reached") == 0;
-}
-
 static void test_reboot_keeps_target(void)
 {
     UbfVmConfig cfg = {
@@ -34,15 +26,14 @@ static void test_reboot_keeps_target(void)
     g_autoptr(JsonObject) ev = NULL;
     gint64 target = 1535 * MIB;     /* 768 blocks (1536 MiB), 1 MiB back */
     UbfGuestMem boot, mem;
-    int i;
 
     g_assert_no_error(err);
     g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err));
     ret = ubf_qmp_execute_json(ubf_vm_qmp(vm), "balloon",
                                "{\"value\": 1609564160}", 5000, &err);
     g_assert_no_error(err);
-    ev = ubf_qmp_wait_event(ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE", reached,
-                            NULL, TIMEOUT_MS, &err);
+    ev = ubf_qmp_wait_event(ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE",
+                            ubf_vm_reason_is, "reached", TIMEOUT_MS, &err);
     g_assert_no_error(err);
     ubf_vm_wait_memtotal(vm, boot.memtotal_kib + 511 * KIB_PER_MIB, 30000,
                          &mem, &err);
@@ -57,8 +48,8 @@ static void test_reboot_keeps_target(void)
 
     /* The last target comes back, exactly, as the guest sees it. */
     g_clear_pointer(&ev, json_object_unref);
-    ev = ubf_qmp_wait_event(ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE", reached,
-                            NULL, TIMEOUT_MS, &err);
+    ev = ubf_qmp_wait_event(ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE",
+                            ubf_vm_reason_is, "reached", TIMEOUT_MS, &err);
     g_assert_no_error(err);
     g_assert_cmpint(json_object_get_int_member(
                         json_object_get_object_member(ev, "data"), "actual"),
@@ -70,16 +61,10 @@ static void test_reboot_keeps_target(void)
      * the next (measured: 4 KiB either way), so after the reboot it is
      * checked within 4 pages; QMP above is exact.
      */
-    for (i = 0; i < 300; i++) {
-        g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &mem, &err));
-        if (ABS(mem.memtotal_kib - (boot.memtotal_kib + 511 * KIB_PER_MIB))
-            <= 16) {
-            break;
-        }
-        g_usleep(200 * 1000);
-    }
-    g_assert_cmpint(ABS(mem.memtotal_kib -
-                        (boot.memtotal_kib + 511 * KIB_PER_MIB)), <=, 16);
+    g_assert_true(ubf_vm_wait_memtotal_near(vm, boot.memtotal_kib +
+                                            511 * KIB_PER_MIB, 16, 60000,
+                                            &mem, &err));
+    g_assert_no_error(err);
 }
 
 int main(int argc, char **argv)

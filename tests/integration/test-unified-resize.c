@@ -43,10 +43,8 @@ static JsonObject *query_resize(UbfVm *vm)
 static void resize_to(UbfVm *vm, gint64 target)
 {
     g_autoptr(GError) err = NULL;
-    g_autofree char *args = g_strdup_printf("{\"value\": %" G_GINT64_FORMAT
-                                            "}", target);
-    g_autoptr(JsonObject) data = ubf_vm_resize(vm, "balloon", args,
-                                               RESIZE_TIMEOUT_MS, &err);
+    g_autoptr(JsonObject) data = ubf_vm_balloon(vm, target,
+                                                RESIZE_TIMEOUT_MS, &err);
     g_autoptr(JsonObject) change = NULL;
     g_autoptr(JsonObject) info = NULL;
 
