@@ -27,6 +27,7 @@
 
 static gboolean started_daemons;
 static char *tmpdir;
+static char *emulator;
 
 /* Run @cmd; its output never reaches ours (TAP). */
 static int sh(const char *cmd, char **out)
@@ -69,6 +70,26 @@ static void daemons_stop(void)
         sh("sh -c 'kill $(cat /run/libvirtd.pid) "
            "$(cat /run/virtlogd.pid) 2>/dev/null'", NULL);
     }
+}
+
+/*
+ * Put @src in the test's folder as @name, readable by libvirt's QEMU
+ * user: the tree may sit in a folder only root can enter (mktemp -d).
+ */
+static char *stage(const char *src, const char *name, int mode)
+{
+    char *dst = g_build_filename(tmpdir, name, NULL);
+    g_autoptr(GFile) from = g_file_new_for_path(src);
+    g_autoptr(GFile) to = g_file_new_for_path(dst);
+    g_autoptr(GError) err = NULL;
+
+    if (link(src, dst) != 0) {
+        g_assert_true(g_file_copy(from, to, G_FILE_COPY_OVERWRITE, NULL,
+                                  NULL, NULL, &err));
+        g_assert_no_error(err);
+    }
+    g_assert_cmpint(g_chmod(dst, mode), ==, 0);
+    return dst;
 }
 
 /* Define domain @name from @xml, start it, connect to its agent. */
@@ -119,8 +140,7 @@ static UbfAgent *domain_start(const char *name)
         "<node>0</node><block unit='MiB'>2</block>"
         "<requested unit='MiB'>0</requested></target></memory>"
         "</devices></domain>",
-        name, g_getenv("UBF_GUEST_DIR"), g_getenv("UBF_GUEST_DIR"),
-        g_getenv("UBF_QEMU"), tmpdir, name, tmpdir, name);
+        name, tmpdir, tmpdir, emulator, tmpdir, name, tmpdir, name);
 
     return domain_define_start(name, xml);
 }
@@ -170,8 +190,7 @@ static UbfAgent *domain_start_hv(const char *name)
         "<qemu:arg value='-device'/>"
         "<qemu:arg value='hv-balloon,id=hvb0,memdev=hvmem'/>"
         "</qemu:commandline></domain>",
-        name, g_getenv("UBF_GUEST_DIR"), g_getenv("UBF_GUEST_DIR"),
-        g_getenv("UBF_QEMU"), tmpdir, name, tmpdir, name);
+        name, tmpdir, tmpdir, emulator, tmpdir, name, tmpdir, name);
 
     return domain_define_start(name, xml);
 }
@@ -367,11 +386,19 @@ static void test_libvirt_hyperv_tcg(void)
 
 int main(int argc, char **argv)
 {
+    g_autofree char *kernel_src = g_build_filename(g_getenv("UBF_GUEST_DIR"),
+                                                   "vmlinuz", NULL);
+    g_autofree char *initrd_src = g_build_filename(g_getenv("UBF_GUEST_DIR"),
+                                                   "initrd.img", NULL);
+    g_autofree char *kernel = NULL, *initrd = NULL;
     int ret;
 
     g_test_init(&argc, &argv, NULL);
     tmpdir = g_dir_make_tmp("ubf-libvirt-XXXXXX", NULL);
     g_chmod(tmpdir, 0777);
+    emulator = stage(g_getenv("UBF_QEMU"), "qemu-system-x86_64", 0755);
+    kernel = stage(kernel_src, "vmlinuz", 0644);
+    initrd = stage(initrd_src, "initrd.img", 0644);
     g_test_add_func("/libvirt/setmem-balloonctl-all", test_libvirt);
     g_test_add_func("/libvirt/hyperv-tcg", test_libvirt_hyperv_tcg);
     ret = g_test_run();
