@@ -58,6 +58,7 @@ static void hv_balloon_backend_get_info(BalloonBackend *bb,
     returned = MIN(st.ballooned, (uint64_t)(base - HV_BALLOON_BACKEND_PAGE) +
                    (uint64_t)added);
     info->size = MAX(added - returned, info->min_size);
+    info->hot_added = added;
 }
 
 static bool hv_balloon_backend_set_target(BalloonBackend *bb, int64_t size,
@@ -70,15 +71,27 @@ static bool hv_balloon_backend_set_target(BalloonBackend *bb, int64_t size,
     return true;
 }
 
+static void hv_balloon_backend_release(BalloonBackend *bb)
+{
+    HvBalloonBackend *hb = container_of(bb, HvBalloonBackend, bb);
+
+    if (hb->ops->release) {
+        hb->ops->release(hb->dev);
+    }
+    g_free(hb->bb.id);
+    g_free(hb);
+}
+
 static const BalloonBackendClass hv_balloon_backend_class = {
-    .kind = BALLOON_BACKEND_KIND_HV_BALLOON,
+    .type = "hv-balloon",
+    .role = BALLOON_BACKEND_ROLE_BALLOON,
     .get_info = hv_balloon_backend_get_info,
     .set_target = hv_balloon_backend_set_target,
+    .release = hv_balloon_backend_release,
 };
 
 BalloonBackend *hv_balloon_backend_new(const HvBalloonBackendOps *ops,
-                                       void *dev, void *opaque,
-                                       const char *id)
+                                       void *dev, const char *id)
 {
     HvBalloonBackend *hb = g_new0(HvBalloonBackend, 1);
 
@@ -86,16 +99,5 @@ BalloonBackend *hv_balloon_backend_new(const HvBalloonBackendOps *ops,
     hb->dev = dev;
     hb->bb.klass = &hv_balloon_backend_class;
     hb->bb.id = g_strdup(id);
-    hb->bb.opaque = opaque;
     return &hb->bb;
-}
-
-void *hv_balloon_backend_free(BalloonBackend *bb)
-{
-    HvBalloonBackend *hb = container_of(bb, HvBalloonBackend, bb);
-    void *dev = hb->dev;
-
-    g_free(hb->bb.id);
-    g_free(hb);
-    return dev;
 }

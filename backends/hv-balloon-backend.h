@@ -15,7 +15,7 @@
 #define UBF_HV_BALLOON_BACKEND_H
 
 #include "hw/hyperv/hv-balloon.h"
-#include "../frontend/balloon-backend.h"
+#include "ubf/frontend/balloon-backend.h"
 
 typedef struct HvBalloonBackendOps {
     /* The device's state now. */
@@ -24,16 +24,12 @@ typedef struct HvBalloonBackendOps {
     void (*set_target)(void *dev, uint64_t target);
     /* Boot RAM + DIMMs: the size hv-balloon counts from. */
     int64_t (*base_size)(void *dev);
+    /* Optional: free @dev when the backend is released. */
+    void (*release)(void *dev);
 } HvBalloonBackendOps;
 
-/*
- * A backend over @dev; @opaque is what the frontend finds it by (the
- * device object).
- */
+/* A backend over @dev, named @id; released by its release hook. */
 BalloonBackend *hv_balloon_backend_new(const HvBalloonBackendOps *ops,
-                                       void *dev, void *opaque,
-                                       const char *id);
-/* Free @bb; returns the @dev it was made with. */
-void *hv_balloon_backend_free(BalloonBackend *bb);
+                                       void *dev, const char *id);
 
 #endif

@@ -8,13 +8,12 @@
 
 #include "qemu/osdep.h"
 #include "hw/qdev-core.h"
-#include "backends.h"
+#include "hv-balloon.h"
 #include "hv-balloon-backend.h"
-#include "../frontend/balloon-frontend.h"
 
 typedef struct HvBalloonDev {
     HvBalloon *balloon;
-    QEMUBalloonEvent *event_fn;
+    QEMUBalloonEvent *to_target;
 } HvBalloonDev;
 
 static void hv_balloon_dev_get_state(void *dev, HvBalloonState *state)
@@ -26,7 +25,7 @@ static void hv_balloon_dev_set_target(void *dev, uint64_t target)
 {
     HvBalloonDev *hd = dev;
 
-    hd->event_fn(hd->balloon, target);
+    hd->to_target(hd->balloon, target);
 }
 
 static int64_t hv_balloon_dev_base_size(void *dev)
@@ -38,27 +37,19 @@ static const HvBalloonBackendOps hv_balloon_dev_ops = {
     .get_state = hv_balloon_dev_get_state,
     .set_target = hv_balloon_dev_set_target,
     .base_size = hv_balloon_dev_base_size,
+    .release = g_free,
 };
 
-BalloonBackend *hv_balloon_dev_backend_new(Object *obj,
-                                           QEMUBalloonEvent *event_fn)
+BalloonBackend *hv_balloon_dev_backend_new(HvBalloon *balloon,
+                                           QEMUBalloonEvent *to_target)
 {
-    HvBalloon *balloon = (HvBalloon *)object_dynamic_cast(obj,
-                                                          TYPE_HV_BALLOON);
-    g_autofree char *id = NULL;
-    HvBalloonDev *hd;
+    g_autofree char *id = balloon_frontend_device_id(DEVICE(balloon));
+    HvBalloonDev *hd = g_new0(HvBalloonDev, 1);
+    BalloonBackend *bb;
 
-    if (!balloon) {
-        return NULL;
-    }
-    hd = g_new0(HvBalloonDev, 1);
     hd->balloon = balloon;
-    hd->event_fn = event_fn;
-    id = balloon_frontend_device_id(DEVICE(obj));
-    return hv_balloon_backend_new(&hv_balloon_dev_ops, hd, obj, id);
-}
-
-void hv_balloon_dev_backend_free(BalloonBackend *bb)
-{
-    g_free(hv_balloon_backend_free(bb));
+    hd->to_target = to_target;
+    bb = hv_balloon_backend_new(&hv_balloon_dev_ops, hd, id);
+    balloon_frontend_register(bb);
+    return bb;
 }

@@ -14,12 +14,9 @@
 #include "exec/cpu-common.h"
 #include "exec/memory.h"
 #include "hw/qdev-core.h"
-#include "../frontend/range-set.h"
 #include "hw/virtio/virtio.h"
-#include "hw/virtio/virtio-balloon.h"
 #include "standard-headers/linux/virtio_config.h"
-#include "backends.h"
-#include "../frontend/balloon-frontend.h"
+#include "virtio-balloon.h"
 #include "trace.h"
 
 /* The virtio-balloon protocol works in 4 KiB pages, 32-bit counts. */
@@ -115,11 +112,23 @@ static RangeSet *virtio_balloon_backend_get_ranges(BalloonBackend *bb)
     return vb->inflated;
 }
 
+static void virtio_balloon_backend_release(BalloonBackend *bb)
+{
+    VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
+
+    range_set_free(vb->inflated);
+    range_set_free(vb->pending);
+    g_free(vb->bb.id);
+    g_free(vb);
+}
+
 static const BalloonBackendClass virtio_balloon_backend_class = {
-    .kind = BALLOON_BACKEND_KIND_VIRTIO_BALLOON,
+    .type = "virtio-balloon",
+    .role = BALLOON_BACKEND_ROLE_BALLOON,
     .get_info = virtio_balloon_backend_get_info,
     .set_target = virtio_balloon_backend_set_target,
     .get_ranges = virtio_balloon_backend_get_ranges,
+    .release = virtio_balloon_backend_release,
 };
 
 /* Say what a misbehaving guest did, at most every 10 s. */
@@ -240,33 +249,17 @@ void virtio_balloon_backend_pages_reset(BalloonBackend *bb)
     vb->untracked = 0;
 }
 
-BalloonBackend *virtio_balloon_backend_new(Object *obj,
-                                           QEMUBalloonEvent *event_fn)
+BalloonBackend *virtio_balloon_backend_new(VirtIOBalloon *dev,
+                                           QEMUBalloonEvent *to_target)
 {
-    VirtIOBalloon *dev = (VirtIOBalloon *)object_dynamic_cast(
-        obj, TYPE_VIRTIO_BALLOON);
-    VirtioBalloonBackend *vb;
+    VirtioBalloonBackend *vb = g_new0(VirtioBalloonBackend, 1);
 
-    if (!dev) {
-        return NULL;
-    }
-    vb = g_new0(VirtioBalloonBackend, 1);
     vb->dev = dev;
     vb->inflated = range_set_new();
     vb->pending = range_set_new();
-    vb->event_fn = event_fn;
+    vb->event_fn = to_target;
     vb->bb.klass = &virtio_balloon_backend_class;
     vb->bb.id = balloon_frontend_device_id(DEVICE(dev));
-    vb->bb.opaque = dev;
+    balloon_frontend_register(&vb->bb);
     return &vb->bb;
-}
-
-void virtio_balloon_backend_free(BalloonBackend *bb)
-{
-    VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
-
-    range_set_free(vb->inflated);
-    range_set_free(vb->pending);
-    g_free(vb->bb.id);
-    g_free(vb);
 }

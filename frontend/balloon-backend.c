@@ -36,14 +36,15 @@ RangeSet *balloon_backend_get_ranges(BalloonBackend *bb)
     return bb->klass->get_ranges ? bb->klass->get_ranges(bb) : NULL;
 }
 
-const char *balloon_backend_kind_str(BalloonBackendKind kind)
+void balloon_backend_release(BalloonBackend *bb)
 {
-    static const char *const names[BALLOON_BACKEND_KIND__MAX] = {
-        [BALLOON_BACKEND_KIND_VIRTIO_BALLOON] = "virtio-balloon",
-        [BALLOON_BACKEND_KIND_VIRTIO_MEM] = "virtio-mem",
-        [BALLOON_BACKEND_KIND_HV_BALLOON] = "hv-balloon",
-    };
+    if (bb->klass->release) {
+        bb->klass->release(bb);
+    }
+}
 
-    g_assert(kind < BALLOON_BACKEND_KIND__MAX);
-    return names[kind];
+bool balloon_backend_is_balloon(BalloonBackend *bb)
+{
+    g_assert(bb->klass->role < BALLOON_BACKEND_ROLE__MAX);
+    return bb->klass->role == BALLOON_BACKEND_ROLE_BALLOON;
 }

@@ -9,7 +9,6 @@
 #ifndef UBF_BALLOON_BACKEND_H
 #define UBF_BALLOON_BACKEND_H
 
-#include "qemu/queue.h"
 #include "range-set.h"
 
 /*
@@ -28,16 +27,34 @@
  * a new value; how the backend and its guest driver get there is the
  * backend's business.
  *
- * Backends never call the planner.  They are registered with
- * resize_engine_add() and polled through the hooks below.
+ * A backend is an adapter the device side creates (backends/) and hands
+ * to the frontend with balloon_frontend_register(); the frontend owns it
+ * from then on, polls it through the hooks below and gives it back with
+ * the release hook when the device calls balloon_frontend_unregister().
+ * Backends never call the planner.
  */
 
-typedef enum BalloonBackendKind {
-    BALLOON_BACKEND_KIND_VIRTIO_BALLOON,
-    BALLOON_BACKEND_KIND_VIRTIO_MEM,
-    BALLOON_BACKEND_KIND_HV_BALLOON,
-    BALLOON_BACKEND_KIND__MAX,
-} BalloonBackendKind;
+/*
+ * How the planner uses a backend.  The role is all the planner knows of
+ * a backend; what device it is (BalloonBackendClass::type) only names it
+ * to the user.
+ */
+typedef enum BalloonBackendRole {
+    /*
+     * Takes single pages from the guest (contribution <= 0) and, if its
+     * max_size is above 0, hot-adds memory (contribution > 0).  Not bound
+     * to a NUMA node.  One balloon at a time takes part in a plan: the
+     * one whose guest driver is connected (one that can hot-add first),
+     * see resize_engine_active_balloon().
+     */
+    BALLOON_BACKEND_ROLE_BALLOON,
+    /*
+     * Plugs and unplugs blocks of its own memory on one NUMA node
+     * (contribution >= 0).  Every such backend takes part in a plan.
+     */
+    BALLOON_BACKEND_ROLE_PLUG,
+    BALLOON_BACKEND_ROLE__MAX,
+} BalloonBackendRole;
 
 /* A snapshot of one backend, filled by BalloonBackendClass::get_info. */
 typedef struct BalloonBackendInfo {
@@ -53,6 +70,11 @@ typedef struct BalloonBackendInfo {
     int node;
     /* Current contribution in bytes (see above); guest-reported. */
     int64_t size;
+    /*
+     * The part of @size that is memory hot-added into the guest (0 for
+     * backends that do not hot-add); it counts to @node.
+     */
+    int64_t hot_added;
     /* Lowest and highest contribution the backend can ever reach. */
     int64_t min_size;
     int64_t max_size;
@@ -67,11 +89,18 @@ typedef struct BalloonBackendInfo {
 typedef struct BalloonBackend BalloonBackend;
 
 typedef struct BalloonBackendClass {
-    /* What the backend is; decides its place in a plan. */
-    BalloonBackendKind kind;
+    /*
+     * What the backend is, as QMP reports it: a MemoryResizeBackendType
+     * name ("virtio-balloon", "virtio-mem", "hv-balloon").  Never used to
+     * plan.
+     */
+    const char *type;
+    /* How the planner uses the backend. */
+    BalloonBackendRole role;
 
     /*
-     * Fill @info with the backend's current state.
+     * Fill @info with the backend's current state.  @info comes zeroed,
+     * with @info->node = -1.
      *
      * Required.  Called whenever the frontend plans, on every progress
      * check of a resize in flight (every few tens of milliseconds while a
@@ -88,8 +117,9 @@ typedef struct BalloonBackendClass {
      * Required.  Called once per plan step that involves the backend, and
      * again whenever a new request replaces the one in flight.  Returns
      * false with @errp set if the request cannot even be made; the
-     * frontend then fails the whole resize and rolls every backend it
-     * already asked back to its contribution before the resize.
+     * frontend then fails the whole resize, rolls every backend it
+     * already asked back to its contribution before the resize, and
+     * reports the message to the user.
      */
     bool (*set_target)(BalloonBackend *bb, int64_t size, Error **errp);
 
@@ -102,26 +132,33 @@ typedef struct BalloonBackendClass {
      * (not implemented): unknown.
      */
     RangeSet *(*get_ranges)(BalloonBackend *bb);
+
+    /*
+     * Optional: free the adapter and what it owns.
+     *
+     * Called exactly once, by balloon_frontend_unregister(), after the
+     * frontend forgot the backend; no hook is called after it.  Default
+     * (not implemented): nothing is freed, the adapter outlives the
+     * frontend's use of it.
+     */
+    void (*release)(BalloonBackend *bb);
 } BalloonBackendClass;
 
+/*
+ * A backend adapter embeds this and finds itself with container_of();
+ * klass and id are set before it is registered.
+ */
 struct BalloonBackend {
-    /* public: set by the backend before resize_engine_add() */
     const BalloonBackendClass *klass;
     char *id;                   /* user-visible name, e.g. a device id */
-    void *opaque;               /* the backend's own state */
-
-    /* private: owned by the engine */
-    bool in_plan;               /* has a step in the current plan */
-    int64_t planned;            /* contribution the plan wants */
-    int64_t start;              /* contribution when the plan began */
-    QTAILQ_ENTRY(BalloonBackend) next;
 };
 
-/* Wrappers: the engine and the glue call the hooks only through these. */
+/* Wrappers: the engine and the frontend call the hooks only through these. */
 void balloon_backend_get_info(BalloonBackend *bb, BalloonBackendInfo *info);
 bool balloon_backend_set_target(BalloonBackend *bb, int64_t size,
                                 Error **errp);
 RangeSet *balloon_backend_get_ranges(BalloonBackend *bb);
-const char *balloon_backend_kind_str(BalloonBackendKind kind);
+void balloon_backend_release(BalloonBackend *bb);
+bool balloon_backend_is_balloon(BalloonBackend *bb);
 
 #endif

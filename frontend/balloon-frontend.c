@@ -7,6 +7,8 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/error-report.h"
+#include "qemu/module.h"
 #include "qemu/timer.h"
 #include "qemu/units.h"
 #include "hw/boards.h"
@@ -15,6 +17,7 @@
 #include "system/reset.h"
 #include "system/numa.h"
 #include "system/hostmem.h"
+#include "system/system.h"
 #include "exec/address-spaces.h"
 #include "exec/memory.h"
 #include "qapi/error.h"
@@ -24,9 +27,10 @@
 #include "qapi/qapi-events-memory-resize.h"
 #include "qapi/qapi-types-qom.h"
 #include "qapi/qmp/qerror.h"
+#include "qapi/util.h"
 #include "balloon-frontend.h"
+#include "balloon-frontend-internal.h"
 #include "resize-engine.h"
-#include "../backends/backends.h"
 #include "trace.h"
 
 /* How often a resize in flight is checked. */
@@ -34,6 +38,13 @@
 
 /* After a reset, devices settle before the last target is planned again. */
 #define BALLOON_FRONTEND_REAPPLY_MS 500
+
+/*
+ * The engine's time, for stall detection and every timer here, is the
+ * virtual clock: it stands still while the VM is stopped (paused,
+ * migrating, saving), when no guest can make progress.
+ */
+#define BALLOON_FRONTEND_CLOCK QEMU_CLOCK_VIRTUAL
 
 typedef struct BalloonFrontend {
     ResizeEngine engine;
@@ -46,7 +57,7 @@ static BalloonFrontend *balloon_frontend_get(void);
 
 int64_t balloon_frontend_base_size(void)
 {
-    MachineState *ms = MACHINE(qdev_get_machine());
+    MachineState *ms = current_machine;
 
     return ms->ram_size +
            (ms->device_memory ? ms->device_memory->dimm_size : 0);
@@ -67,31 +78,49 @@ char *balloon_frontend_device_id(DeviceState *dev)
     return object_get_canonical_path(OBJECT(dev));
 }
 
-static int64_t balloon_frontend_node_boot(MachineState *ms, int node);
-static int balloon_frontend_node_count(MachineState *ms);
-
-/*
- * The engine, with the base size and the nodes as they are now (DIMMs
- * come and go; the NUMA configuration is known once the machine is).
- */
-static ResizeEngine *balloon_frontend_engine(void)
+/* NUMA nodes of the machine (1 without a NUMA configuration). */
+static int balloon_frontend_node_count(MachineState *ms)
 {
-    ResizeEngine *re = &balloon_frontend_get()->engine;
-    MachineState *ms = MACHINE(qdev_get_machine());
-    int64_t boot[RESIZE_ENGINE_MAX_NODES];
-    int n, nb = MIN(balloon_frontend_node_count(ms), RESIZE_ENGINE_MAX_NODES);
+    if (ms->numa_state && ms->numa_state->num_nodes > 0) {
+        return MIN(ms->numa_state->num_nodes, RESIZE_ENGINE_MAX_NODES);
+    }
+    return 1;
+}
 
-    re->base = balloon_frontend_base_size();
+/* Boot memory of @node (node 0 is all of it without a NUMA config). */
+static int64_t balloon_frontend_node_boot(MachineState *ms, int node)
+{
+    if (ms->numa_state && ms->numa_state->num_nodes > 0) {
+        return ms->numa_state->nodes[node].node_mem;
+    }
+    return ms->ram_size;
+}
+
+/* The NUMA configuration is known, and fixed, once the machine is. */
+static void balloon_frontend_init_nodes(ResizeEngine *re)
+{
+    MachineState *ms = current_machine;
+    int64_t boot[RESIZE_ENGINE_MAX_NODES];
+    int n, nb = balloon_frontend_node_count(ms);
+
     for (n = 0; n < nb; n++) {
         boot[n] = balloon_frontend_node_boot(ms, n);
     }
     resize_engine_set_nodes(re, nb, boot);
+}
+
+/* The engine, with the base size as it is now (DIMMs come and go). */
+static ResizeEngine *balloon_frontend_engine(void)
+{
+    ResizeEngine *re = &balloon_frontend_get()->engine;
+
+    re->base = balloon_frontend_base_size();
     return re;
 }
 
 static int64_t balloon_frontend_now_ms(void)
 {
-    return qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+    return qemu_clock_get_ms(BALLOON_FRONTEND_CLOCK);
 }
 
 /* Emit BALLOON_CHANGE when the guest size moved, whichever backend did. */
@@ -127,20 +156,20 @@ static void balloon_frontend_tick(void *opaque)
 static void balloon_frontend_state_changed(ResizeEngine *re, ResizeState old,
                                            ResizeState state)
 {
-    trace_balloon_frontend_state(resize_engine_state_str(old),
-                                 resize_engine_state_str(state));
     qapi_event_send_memory_resize_state((MemoryResizeState)state,
                                         re->target,
-                                        resize_engine_actual(re));
+                                        resize_engine_actual(re),
+                                        state == RESIZE_STATE_FAILED ?
+                                        re->error : NULL);
 }
 
 static void balloon_frontend_stopped(ResizeEngine *re, ResizeStopReason why,
                                      int64_t target, int64_t actual)
 {
-    trace_balloon_frontend_stopped(resize_engine_stop_reason_str(why),
-                                   target, actual);
     qapi_event_send_memory_resize_done(target, actual,
-                                       (MemoryResizeStopReason)why);
+                                       (MemoryResizeStopReason)why,
+                                       why == RESIZE_STOP_FAILED ?
+                                       re->error : NULL);
 }
 
 static const ResizeEngineOps balloon_frontend_engine_ops = {
@@ -151,8 +180,8 @@ static const ResizeEngineOps balloon_frontend_engine_ops = {
 QEMU_BUILD_BUG_ON((int)RESIZE_STATE__MAX != (int)MEMORY_RESIZE_STATE__MAX);
 QEMU_BUILD_BUG_ON((int)RESIZE_STOP__MAX !=
                   (int)MEMORY_RESIZE_STOP_REASON__MAX);
-QEMU_BUILD_BUG_ON((int)BALLOON_BACKEND_KIND__MAX !=
-                  (int)MEMORY_RESIZE_BACKEND_TYPE__MAX);
+QEMU_BUILD_BUG_ON((int)RESIZE_POLICY__MAX !=
+                  (int)BALLOON_FRONTEND_POLICY__MAX);
 
 /*
  * A guest reset puts every backend back to its boot state (virtio-mem
@@ -179,17 +208,28 @@ static void balloon_frontend_reset(void *opaque)
               BALLOON_FRONTEND_REAPPLY_MS);
 }
 
+void balloon_frontend_default_settings(BalloonFrontendSettings *s)
+{
+    s->floor = 0;
+    s->stall_ms = BALLOON_FRONTEND_DEFAULT_STALL_MS;
+    s->policy = BALLOON_FRONTEND_POLICY_PROPORTIONAL;
+    s->prefer_node = 0;
+}
+
 static BalloonFrontend *balloon_frontend_get(void)
 {
     static BalloonFrontend *bf;
 
     if (!bf) {
+        BalloonFrontendSettings s;
+
         bf = g_new0(BalloonFrontend, 1);
         resize_engine_init(&bf->engine, &balloon_frontend_engine_ops, bf, 0);
-        bf->engine.stall_ms = BALLOON_FRONTEND_DEFAULT_STALL_MS;
-        bf->timer = timer_new_ms(QEMU_CLOCK_REALTIME, balloon_frontend_tick,
-                                 bf);
-        bf->reapply_timer = timer_new_ms(QEMU_CLOCK_REALTIME,
+        balloon_frontend_default_settings(&s);
+        balloon_frontend_apply_settings(&s);
+        bf->timer = timer_new_ms(BALLOON_FRONTEND_CLOCK,
+                                 balloon_frontend_tick, bf);
+        bf->reapply_timer = timer_new_ms(BALLOON_FRONTEND_CLOCK,
                                          balloon_frontend_reapply, bf);
         qemu_register_reset(balloon_frontend_reset, bf);
         bf->last_reported = -1;
@@ -197,142 +237,146 @@ static BalloonFrontend *balloon_frontend_get(void)
     return bf;
 }
 
-void balloon_frontend_set_floor(int64_t floor)
+/*
+ * The largest guest size the backends can reach at all: base, every
+ * virtio-mem device full, the balloon that can hot-add the most.
+ */
+static int64_t balloon_frontend_max_reach(ResizeEngine *re)
 {
-    trace_balloon_frontend_setting("floor", floor);
-    balloon_frontend_get()->engine.floor = floor;
+    ResizeSlot *slot;
+    int64_t plug = 0, balloon = 0;
+
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        BalloonBackendInfo info;
+
+        balloon_backend_get_info(slot->bb, &info);
+        if (balloon_backend_is_balloon(slot->bb)) {
+            balloon = MAX(balloon, info.max_size);
+        } else {
+            plug += info.max_size;
+        }
+    }
+    return re->base + plug + balloon;
 }
 
-void balloon_frontend_set_stall_ms(int64_t stall_ms)
+bool balloon_frontend_check_settings(const BalloonFrontendSettings *s,
+                                     Error **errp)
 {
-    trace_balloon_frontend_setting("stall-ms", stall_ms);
-    balloon_frontend_get()->engine.stall_ms = stall_ms;
+    ResizeEngine *re;
+    int64_t max;
+
+    if (s->stall_ms < BALLOON_FRONTEND_STALL_MIN_S * 1000 ||
+        s->stall_ms > BALLOON_FRONTEND_STALL_MAX_S * 1000) {
+        error_setg(errp, "Property 'stall-timeout' expects %d to %d "
+                   "(seconds)", BALLOON_FRONTEND_STALL_MIN_S,
+                   BALLOON_FRONTEND_STALL_MAX_S);
+        return false;
+    }
+    if (s->policy < 0 || s->policy >= BALLOON_FRONTEND_POLICY__MAX) {
+        error_setg(errp, "Property 'policy' expects proportional, fill or "
+                   "prefer");
+        return false;
+    }
+    if (!phase_check(PHASE_MACHINE_READY)) {
+        /* The rest is checked once the machine is. */
+        if (s->prefer_node < 0 || s->prefer_node >= RESIZE_ENGINE_MAX_NODES) {
+            error_setg(errp, "Property 'prefer-node' expects a node from 0 "
+                       "to %d", RESIZE_ENGINE_MAX_NODES - 1);
+            return false;
+        }
+        return true;
+    }
+
+    re = balloon_frontend_engine();
+    max = balloon_frontend_max_reach(re);
+    if (s->floor < 0 || s->floor > max) {
+        error_setg(errp, "Property 'floor' expects a size from 0 to %"
+                   PRId64 " bytes (the largest this VM's resize backends "
+                   "can reach)", max);
+        return false;
+    }
+    if (s->prefer_node < 0 || s->prefer_node >= re->nb_nodes) {
+        error_setg(errp, "Property 'prefer-node' expects a node from 0 to "
+                   "%d (the guest has %d NUMA node%s)", re->nb_nodes - 1,
+                   re->nb_nodes, re->nb_nodes > 1 ? "s" : "");
+        return false;
+    }
+    return true;
 }
 
-void balloon_frontend_set_policy(int policy, int prefer_node)
+void balloon_frontend_apply_settings(const BalloonFrontendSettings *s)
 {
     ResizeEngine *re = &balloon_frontend_get()->engine;
 
-    QEMU_BUILD_BUG_ON((int)RESIZE_POLICY__MAX !=
-                      (int)BALLOON_FRONTEND_POLICY__MAX);
-    trace_balloon_frontend_setting("policy", policy);
-    trace_balloon_frontend_setting("prefer-node", prefer_node);
-    re->policy = policy;
-    re->prefer_node = prefer_node;
+    trace_balloon_frontend_setting("floor", s->floor);
+    trace_balloon_frontend_setting("stall-ms", s->stall_ms);
+    trace_balloon_frontend_setting("policy", s->policy);
+    trace_balloon_frontend_setting("prefer-node", s->prefer_node);
+    re->floor = s->floor;
+    re->stall_ms = s->stall_ms;
+    re->policy = s->policy;
+    re->prefer_node = s->prefer_node;
 }
 
-void balloon_frontend_add_backend(BalloonBackend *bb)
+/*
+ * Once the machine is built: the NUMA configuration is known, and the
+ * settings given on the command line are checked against it.  A bad one
+ * stops QEMU, as any bad command-line option does.
+ */
+static void balloon_frontend_machine_done(Notifier *n, void *data)
+{
+    const BalloonFrontendSettings *s = balloon_frontend_object_settings();
+    Error *err = NULL;
+
+    balloon_frontend_init_nodes(&balloon_frontend_get()->engine);
+    if (s && !balloon_frontend_check_settings(s, &err)) {
+        error_prepend(&err, "balloon-frontend: ");
+        error_report_err(err);
+        exit(1);
+    }
+}
+
+static Notifier balloon_frontend_machine_done_notifier = {
+    .notify = balloon_frontend_machine_done,
+};
+
+static void balloon_frontend_register_notifiers(void)
+{
+    qemu_add_machine_init_done_notifier(
+        &balloon_frontend_machine_done_notifier);
+}
+
+type_init(balloon_frontend_register_notifiers)
+
+void balloon_frontend_register(BalloonBackend *bb)
 {
     ResizeEngine *re = balloon_frontend_engine();
 
     resize_engine_add(re, bb);
-    trace_balloon_frontend_register(bb->id,
-                                    balloon_backend_kind_str(bb->klass->kind),
+    trace_balloon_frontend_register(bb->id, bb->klass->type,
                                     resize_engine_count(re));
 }
 
-void balloon_frontend_remove_backend(BalloonBackend *bb)
-{
-    ResizeEngine *re = balloon_frontend_engine();
-
-    resize_engine_remove(re, bb);
-    trace_balloon_frontend_unregister(bb->id, resize_engine_count(re));
-}
-
-void balloon_frontend_backend_changed(void)
+void balloon_frontend_unregister(BalloonBackend *bb)
 {
     BalloonFrontend *bf = balloon_frontend_get();
+    ResizeEngine *re = &bf->engine;
 
-    resize_engine_tick(balloon_frontend_engine(), balloon_frontend_now_ms());
+    if (resize_engine_remove(re, bb)) {
+        trace_balloon_frontend_unregister(bb->id, resize_engine_count(re));
+    }
+    balloon_backend_release(bb);
+    /* What it contributed is gone (an unplugged virtio-mem device). */
     balloon_frontend_report(bf);
 }
 
-void qemu_balloon_changed(void)
+void balloon_frontend_changed(BalloonBackend *bb)
 {
-    balloon_frontend_backend_changed();
-}
+    BalloonFrontend *bf = balloon_frontend_get();
 
-/* The virtio-balloon backend of device @opaque, or NULL. */
-static BalloonBackend *balloon_frontend_virtio_balloon(void *opaque)
-{
-    BalloonBackend *bb = resize_engine_find_opaque(balloon_frontend_engine(),
-                                                   opaque);
-
-    if (bb && bb->klass->kind == BALLOON_BACKEND_KIND_VIRTIO_BALLOON) {
-        return bb;
-    }
-    return NULL;
-}
-
-bool qemu_balloon_page_inflate(void *opaque, MemoryRegion *mr,
-                               hwaddr offset, hwaddr gpa)
-{
-    BalloonBackend *bb = balloon_frontend_virtio_balloon(opaque);
-
-    return bb && virtio_balloon_backend_page_inflate(bb, mr, offset, gpa);
-}
-
-void qemu_balloon_page_deflate(void *opaque, hwaddr gpa)
-{
-    BalloonBackend *bb = balloon_frontend_virtio_balloon(opaque);
-
-    if (bb) {
-        virtio_balloon_backend_page_deflate(bb, gpa);
-    }
-}
-
-void qemu_balloon_pages_flush(void *opaque)
-{
-    BalloonBackend *bb = balloon_frontend_virtio_balloon(opaque);
-
-    if (bb) {
-        virtio_balloon_backend_pages_flush(bb);
-    }
-}
-
-void qemu_balloon_pages_reset(void *opaque)
-{
-    BalloonBackend *bb = balloon_frontend_virtio_balloon(opaque);
-
-    if (bb) {
-        virtio_balloon_backend_pages_reset(bb);
-    }
-}
-
-int qemu_add_balloon_handler(QEMUBalloonEvent *event_func,
-                             QEMUBalloonStatus *stat_func, void *opaque)
-{
-    BalloonBackend *bb;
-
-    /* Both in-tree callers pass their device as @opaque. */
-    bb = virtio_balloon_backend_new(OBJECT(opaque), event_func);
-    if (!bb) {
-        bb = hv_balloon_dev_backend_new(OBJECT(opaque), event_func);
-    }
-    if (!bb) {
-        bb = legacy_balloon_backend_new(OBJECT(opaque), event_func,
-                                        stat_func);
-    }
-    balloon_frontend_add_backend(bb);
-    return 0;
-}
-
-void qemu_remove_balloon_handler(void *opaque)
-{
-    ResizeEngine *re = balloon_frontend_engine();
-    BalloonBackend *bb = resize_engine_find_opaque(re, opaque);
-
-    if (!bb) {
-        return;
-    }
-    balloon_frontend_remove_backend(bb);
-    if (bb->klass->kind == BALLOON_BACKEND_KIND_VIRTIO_BALLOON) {
-        virtio_balloon_backend_free(bb);
-    } else if (object_dynamic_cast(OBJECT(opaque), "hv-balloon")) {
-        hv_balloon_dev_backend_free(bb);
-    } else {
-        legacy_balloon_backend_free(bb);
-    }
+    trace_balloon_frontend_changed(bb->id);
+    resize_engine_tick(balloon_frontend_engine(), balloon_frontend_now_ms());
+    balloon_frontend_report(bf);
 }
 
 /*
@@ -349,7 +393,7 @@ static ResizeEngine *balloon_frontend_check(Error **errp)
         return NULL;
     }
     re = balloon_frontend_engine();
-    if (!resize_engine_count(re)) {
+    if (QTAILQ_EMPTY(&re->backends)) {
         error_set(errp, ERROR_CLASS_DEVICE_NOT_ACTIVE,
                   "No balloon device has been activated");
         return NULL;
@@ -401,39 +445,30 @@ void qmp_balloon(int64_t value, Error **errp)
     balloon_frontend_request(value, "value", errp);
 }
 
-/* Boot memory of @node (node 0 is all of it without a NUMA config). */
-static int64_t balloon_frontend_node_boot(MachineState *ms, int node)
-{
-    if (ms->numa_state && ms->numa_state->num_nodes > 0) {
-        return ms->numa_state->nodes[node].node_mem;
-    }
-    return ms->ram_size;
-}
+/* Per-node figures of the backends, in one pass over them. */
+typedef struct BalloonFrontendNodes {
+    int64_t plugged[RESIZE_ENGINE_MAX_NODES];   /* virtio-mem, plugged */
+    int64_t hot_added[RESIZE_ENGINE_MAX_NODES]; /* balloons, hot-added */
+} BalloonFrontendNodes;
 
-static int balloon_frontend_node_count(MachineState *ms)
+static void balloon_frontend_nodes(ResizeEngine *re, BalloonFrontendNodes *nd)
 {
-    if (ms->numa_state && ms->numa_state->num_nodes > 0) {
-        return ms->numa_state->num_nodes;
-    }
-    return 1;
-}
+    ResizeSlot *slot;
 
-/* Size of @node now, from its boot memory and virtio-mem on it. */
-static int64_t balloon_frontend_node_plugged(ResizeEngine *re, int node)
-{
-    BalloonBackend *bb;
-    int64_t plugged = 0;
-
-    QTAILQ_FOREACH(bb, &re->backends, next) {
+    memset(nd, 0, sizeof(*nd));
+    QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
 
-        balloon_backend_get_info(bb, &info);
-        if (bb->klass->kind == BALLOON_BACKEND_KIND_VIRTIO_MEM &&
-            MAX(info.node, 0) == node) {
-            plugged += info.size;
+        balloon_backend_get_info(slot->bb, &info);
+        if (info.node >= re->nb_nodes) {
+            continue;
+        }
+        if (!balloon_backend_is_balloon(slot->bb)) {
+            nd->plugged[MAX(info.node, 0)] += info.size;
+        } else if (info.node >= 0) {
+            nd->hot_added[info.node] += info.hot_added;
         }
     }
-    return plugged;
 }
 
 typedef struct BalloonFrontendNodeSplit {
@@ -504,19 +539,19 @@ static bool balloon_frontend_ballooned_per_node(MachineState *ms,
                                                 uint64_t *per_node)
 {
     BalloonFrontendNodeSplit split = { ms, per_node, true };
-    BalloonBackend *bb;
+    ResizeSlot *slot;
 
-    QTAILQ_FOREACH(bb, &re->backends, next) {
+    QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
         RangeSet *ranges;
 
-        if (bb->klass->kind == BALLOON_BACKEND_KIND_VIRTIO_MEM) {
+        if (!balloon_backend_is_balloon(slot->bb)) {
             continue;
         }
-        balloon_backend_get_info(bb, &info);
-        ranges = balloon_backend_get_ranges(bb);
+        balloon_backend_get_info(slot->bb, &info);
+        ranges = balloon_backend_get_ranges(slot->bb);
         if (!ranges) {
-            if (info.size < 0) {
+            if (info.size - info.hot_added < 0) {
                 return false;
             }
             continue;
@@ -533,12 +568,13 @@ static bool balloon_frontend_ballooned_per_node(MachineState *ms,
 void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
                        MemoryResizeNodeTargetList *nodes, Error **errp)
 {
-    MachineState *ms = MACHINE(qdev_get_machine());
+    MachineState *ms = current_machine;
     ResizeEngine *re = balloon_frontend_check(errp);
     BalloonFrontend *bf = balloon_frontend_get();
     g_autofree int64_t *targets = NULL;
     g_autofree uint64_t *ballooned = NULL;
     g_autofree int64_t *ballooned_s = NULL;
+    g_autofree BalloonFrontendNodes *nd = NULL;
     MemoryResizeNodeTargetList *l;
     int64_t total;
     int n, nb_nodes;
@@ -556,6 +592,11 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
     }
 
     nb_nodes = re->nb_nodes;
+    if (!nodes) {
+        error_setg(errp, "Parameter 'nodes' expects 1 to %d node targets "
+                   "(the guest has nodes 0 to %d)", nb_nodes, nb_nodes - 1);
+        return;
+    }
     targets = g_new(int64_t, nb_nodes);
     for (n = 0; n < nb_nodes; n++) {
         targets[n] = -1;
@@ -589,12 +630,13 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
                    "some ballooned memory is unknown; give 'size' alone");
         return;
     }
+    nd = g_new(BalloonFrontendNodes, 1);
+    balloon_frontend_nodes(re, nd);
     total = resize_engine_actual(re);
     for (n = 0; n < nb_nodes; n++) {
         ballooned_s[n] = ballooned[n];
         if (targets[n] >= 0) {
-            total += targets[n] - (balloon_frontend_node_boot(ms, n) +
-                                   balloon_frontend_node_plugged(re, n) -
+            total += targets[n] - (re->node_boot[n] + nd->plugged[n] -
                                    ballooned_s[n]);
         }
     }
@@ -613,14 +655,15 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
 
 MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
 {
-    MachineState *ms = MACHINE(qdev_get_machine());
+    MachineState *ms = current_machine;
     ResizeEngine *re = balloon_frontend_check(errp);
     g_autoptr(MemoryResizeInfo) info = NULL;
+    g_autofree BalloonFrontendNodes *nd = NULL;
     MemoryResizeBackendInfoList **tail_b;
     MemoryResizeNodeInfoList **tail_n;
     g_autofree uint64_t *ballooned = NULL;
-    BalloonBackend *bb;
-    int n, nb_nodes;
+    ResizeSlot *slot;
+    int n;
     int64_t node_min, node_max;
     uint64_t step;
     bool known;
@@ -632,35 +675,45 @@ MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
     info->actual = resize_engine_actual(re);
     info->target = re->has_target ? re->target : info->actual;
     info->state = (MemoryResizeState)re->state;
+    if (re->state == RESIZE_STATE_FAILED && re->error) {
+        info->error = g_strdup(re->error);
+    }
     resize_engine_progress(re, &info->done, &info->todo);
     resize_engine_limits(re, &info->min_size, &info->max_size);
 
     tail_b = &info->backends;
-    QTAILQ_FOREACH(bb, &re->backends, next) {
+    QTAILQ_FOREACH(slot, &re->backends, next) {
         MemoryResizeBackendInfo *b = g_new0(MemoryResizeBackendInfo, 1);
         BalloonBackendInfo bi;
 
-        balloon_backend_get_info(bb, &bi);
-        b->id = g_strdup(bb->id);
-        b->type = (MemoryResizeBackendType)bb->klass->kind;
+        balloon_backend_get_info(slot->bb, &bi);
+        b->id = g_strdup(slot->bb->id);
+        b->type = qapi_enum_parse(&MemoryResizeBackendType_lookup,
+                                  slot->bb->klass->type, -1, &error_abort);
         b->driver_connected = bi.driver_connected;
         b->size = bi.size;
         b->has_node = bi.node >= 0;
         b->node = MAX(bi.node, 0);
+        if (bi.hot_added) {
+            b->has_hot_added = true;
+            b->hot_added = bi.hot_added;
+        }
         QAPI_LIST_APPEND(tail_b, b);
     }
 
-    nb_nodes = balloon_frontend_node_count(ms);
-    ballooned = g_new0(uint64_t, nb_nodes);
+    ballooned = g_new0(uint64_t, re->nb_nodes);
     known = balloon_frontend_ballooned_per_node(ms, re, ballooned);
+    nd = g_new(BalloonFrontendNodes, 1);
+    balloon_frontend_nodes(re, nd);
     tail_n = &info->nodes;
-    for (n = 0; n < nb_nodes; n++) {
+    for (n = 0; n < re->nb_nodes; n++) {
         MemoryResizeNodeInfo *ni = g_new0(MemoryResizeNodeInfo, 1);
 
         ni->node = n;
-        ni->boot = balloon_frontend_node_boot(ms, n);
-        ni->plugged = balloon_frontend_node_plugged(re, n);
-        ni->actual = ni->boot + ni->plugged;
+        ni->boot = re->node_boot[n];
+        ni->plugged = nd->plugged[n];
+        ni->hot_added = nd->hot_added[n];
+        ni->actual = ni->boot + ni->plugged + ni->hot_added;
         resize_engine_node_limits(re, n, 0, &node_min, &node_max, &step);
         ni->maximum = node_max;
         if (known) {

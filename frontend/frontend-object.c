@@ -5,7 +5,10 @@
  *
  * At most one such object exists; without it the defaults apply (no
  * floor beyond one page, 30 s stall timeout).  Its properties can also be
- * changed at run time with qom-set on /objects/<id>.
+ * changed at run time with qom-set on /objects/<id>.  Every value is
+ * checked against the machine before it is taken (at start-up once the
+ * machine is built): a bad one is refused with the allowed range and
+ * changes nothing.
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -19,9 +22,8 @@
 #include "qapi/qapi-visit-qom.h"
 #include "qom/object.h"
 #include "qom/object_interfaces.h"
-#include "balloon-frontend.h"
+#include "balloon-frontend-internal.h"
 #include "resize-engine.h"
-#include "trace.h"
 
 #define TYPE_BALLOON_FRONTEND_OBJECT "balloon-frontend"
 OBJECT_DECLARE_SIMPLE_TYPE(BalloonFrontendObject, BALLOON_FRONTEND_OBJECT)
@@ -30,27 +32,36 @@ OBJECT_DECLARE_SIMPLE_TYPE(BalloonFrontendObject, BALLOON_FRONTEND_OBJECT)
 #define FRONTEND_OBJECT_STALL_PROP "stall-timeout"
 #define FRONTEND_OBJECT_POLICY_PROP "policy"
 #define FRONTEND_OBJECT_PREFER_PROP "prefer-node"
-#define FRONTEND_OBJECT_STALL_MIN_S 1
-#define FRONTEND_OBJECT_STALL_MAX_S 3600
 
 struct BalloonFrontendObject {
     Object parent_obj;
 
-    uint64_t floor;             /* bytes */
-    uint32_t stall_s;           /* seconds */
-    int policy;                 /* BalloonFrontendPolicy */
-    uint32_t prefer_node;
+    BalloonFrontendSettings settings;
 };
 
 /* The one instance, if any: only its settings are in force. */
 static BalloonFrontendObject *frontend_object_instance;
 
-static void frontend_object_apply(BalloonFrontendObject *bfo)
+const BalloonFrontendSettings *balloon_frontend_object_settings(void)
 {
+    return frontend_object_instance ? &frontend_object_instance->settings
+                                    : NULL;
+}
+
+/*
+ * Take @s as the object's settings if the frontend accepts them; put
+ * them in force if the object is the instance.
+ */
+static void frontend_object_update(BalloonFrontendObject *bfo,
+                                   const BalloonFrontendSettings *s,
+                                   Error **errp)
+{
+    if (!balloon_frontend_check_settings(s, errp)) {
+        return;
+    }
+    bfo->settings = *s;
     if (frontend_object_instance == bfo) {
-        balloon_frontend_set_floor(bfo->floor);
-        balloon_frontend_set_stall_ms((int64_t)bfo->stall_s * 1000);
-        balloon_frontend_set_policy(bfo->policy, bfo->prefer_node);
+        balloon_frontend_apply_settings(&bfo->settings);
     }
 }
 
@@ -58,116 +69,131 @@ static void frontend_object_get_floor(Object *obj, Visitor *v,
                                       const char *name, void *opaque,
                                       Error **errp)
 {
-    visit_type_size(v, name, &BALLOON_FRONTEND_OBJECT(obj)->floor, errp);
+    uint64_t value = BALLOON_FRONTEND_OBJECT(obj)->settings.floor;
+
+    visit_type_size(v, name, &value, errp);
 }
 
 static void frontend_object_set_floor(Object *obj, Visitor *v,
                                       const char *name, void *opaque,
                                       Error **errp)
 {
+    BalloonFrontendObject *bfo = BALLOON_FRONTEND_OBJECT(obj);
+    BalloonFrontendSettings s = bfo->settings;
     uint64_t value;
 
     if (!visit_type_size(v, name, &value, errp)) {
         return;
     }
-    if (value > INT64_MAX) {
-        error_setg(errp, "Property '%s' expects a size from 0 to %" PRId64
-                   " bytes", name, INT64_MAX);
-        return;
-    }
-    BALLOON_FRONTEND_OBJECT(obj)->floor = value;
-    frontend_object_apply(BALLOON_FRONTEND_OBJECT(obj));
+    s.floor = MIN(value, INT64_MAX);
+    frontend_object_update(bfo, &s, errp);
 }
 
 static void frontend_object_get_stall(Object *obj, Visitor *v,
                                       const char *name, void *opaque,
                                       Error **errp)
 {
-    visit_type_uint32(v, name, &BALLOON_FRONTEND_OBJECT(obj)->stall_s, errp);
+    uint32_t value = BALLOON_FRONTEND_OBJECT(obj)->settings.stall_ms / 1000;
+
+    visit_type_uint32(v, name, &value, errp);
 }
 
 static void frontend_object_set_stall(Object *obj, Visitor *v,
                                       const char *name, void *opaque,
                                       Error **errp)
 {
-    uint32_t value;
+    BalloonFrontendObject *bfo = BALLOON_FRONTEND_OBJECT(obj);
+    BalloonFrontendSettings s = bfo->settings;
+    int64_t value;
 
-    if (!visit_type_uint32(v, name, &value, errp)) {
+    /* Any integer: out of range, the error says the range. */
+    if (!visit_type_int(v, name, &value, errp)) {
         return;
     }
-    if (value < FRONTEND_OBJECT_STALL_MIN_S ||
-        value > FRONTEND_OBJECT_STALL_MAX_S) {
-        error_setg(errp, "Property '%s' expects %d to %d (seconds)", name,
-                   FRONTEND_OBJECT_STALL_MIN_S, FRONTEND_OBJECT_STALL_MAX_S);
+    s.stall_ms = MIN(MAX(value, -1), (int64_t)UINT32_MAX) * 1000;
+    frontend_object_update(bfo, &s, errp);
+}
+
+static void frontend_object_get_policy(Object *obj, Visitor *v,
+                                       const char *name, void *opaque,
+                                       Error **errp)
+{
+    int value = BALLOON_FRONTEND_OBJECT(obj)->settings.policy;
+
+    visit_type_BalloonFrontendPolicy(v, name, (BalloonFrontendPolicy *)&value,
+                                     errp);
+}
+
+static void frontend_object_set_policy(Object *obj, Visitor *v,
+                                       const char *name, void *opaque,
+                                       Error **errp)
+{
+    BalloonFrontendObject *bfo = BALLOON_FRONTEND_OBJECT(obj);
+    BalloonFrontendSettings s = bfo->settings;
+    g_autofree char *str = NULL;
+
+    if (!visit_type_str(v, name, &str, errp)) {
         return;
     }
-    BALLOON_FRONTEND_OBJECT(obj)->stall_s = value;
-    frontend_object_apply(BALLOON_FRONTEND_OBJECT(obj));
-}
-
-static int frontend_object_get_policy(Object *obj, Error **errp)
-{
-    return BALLOON_FRONTEND_OBJECT(obj)->policy;
-}
-
-static void frontend_object_set_policy(Object *obj, int value, Error **errp)
-{
-    BALLOON_FRONTEND_OBJECT(obj)->policy = value;
-    frontend_object_apply(BALLOON_FRONTEND_OBJECT(obj));
+    /* The visitor's own error would not list the values: say them. */
+    s.policy = qapi_enum_parse(&BalloonFrontendPolicy_lookup, str, -1, NULL);
+    frontend_object_update(bfo, &s, errp);
 }
 
 static void frontend_object_get_prefer(Object *obj, Visitor *v,
                                        const char *name, void *opaque,
                                        Error **errp)
 {
-    visit_type_uint32(v, name, &BALLOON_FRONTEND_OBJECT(obj)->prefer_node,
-                      errp);
+    uint32_t value = BALLOON_FRONTEND_OBJECT(obj)->settings.prefer_node;
+
+    visit_type_uint32(v, name, &value, errp);
 }
 
 static void frontend_object_set_prefer(Object *obj, Visitor *v,
                                        const char *name, void *opaque,
                                        Error **errp)
 {
-    uint32_t value;
+    BalloonFrontendObject *bfo = BALLOON_FRONTEND_OBJECT(obj);
+    BalloonFrontendSettings s = bfo->settings;
+    int64_t value;
 
-    if (!visit_type_uint32(v, name, &value, errp)) {
+    if (!visit_type_int(v, name, &value, errp)) {
         return;
     }
-    if (value >= RESIZE_ENGINE_MAX_NODES) {
-        error_setg(errp, "Property '%s' expects a node from 0 to %d", name,
-                   RESIZE_ENGINE_MAX_NODES - 1);
-        return;
-    }
-    BALLOON_FRONTEND_OBJECT(obj)->prefer_node = value;
-    frontend_object_apply(BALLOON_FRONTEND_OBJECT(obj));
+    s.prefer_node = MIN(MAX(value, -1), RESIZE_ENGINE_MAX_NODES);
+    frontend_object_update(bfo, &s, errp);
 }
 
 static void frontend_object_complete(UserCreatable *uc, Error **errp)
 {
+    BalloonFrontendObject *bfo = BALLOON_FRONTEND_OBJECT(uc);
+
     if (frontend_object_instance) {
         error_setg(errp, "Only one '%s' object is supported",
                    TYPE_BALLOON_FRONTEND_OBJECT);
         return;
     }
-    frontend_object_instance = BALLOON_FRONTEND_OBJECT(uc);
-    frontend_object_apply(frontend_object_instance);
+    /* Checked as a whole: object-add at run time sets them all first. */
+    if (!balloon_frontend_check_settings(&bfo->settings, errp)) {
+        return;
+    }
+    frontend_object_instance = bfo;
+    balloon_frontend_apply_settings(&bfo->settings);
 }
 
 static void frontend_object_init(Object *obj)
 {
-    BalloonFrontendObject *bfo = BALLOON_FRONTEND_OBJECT(obj);
-
-    bfo->floor = 0;
-    bfo->stall_s = BALLOON_FRONTEND_DEFAULT_STALL_MS / 1000;
+    balloon_frontend_default_settings(&BALLOON_FRONTEND_OBJECT(obj)->settings);
 }
 
 static void frontend_object_finalize(Object *obj)
 {
     if (frontend_object_instance == BALLOON_FRONTEND_OBJECT(obj)) {
+        BalloonFrontendSettings s;
+
         frontend_object_instance = NULL;
-        balloon_frontend_set_floor(0);
-        balloon_frontend_set_stall_ms(BALLOON_FRONTEND_DEFAULT_STALL_MS);
-        balloon_frontend_set_policy(BALLOON_FRONTEND_POLICY_PROPORTIONAL, 0);
+        balloon_frontend_default_settings(&s);
+        balloon_frontend_apply_settings(&s);
     }
 }
 
@@ -186,11 +212,10 @@ static void frontend_object_class_init(ObjectClass *oc, void *data)
                               frontend_object_set_stall, NULL, NULL);
     object_class_property_set_description(oc, FRONTEND_OBJECT_STALL_PROP,
         "Seconds without progress before a resize is reported stalled");
-    object_class_property_add_enum(oc, FRONTEND_OBJECT_POLICY_PROP,
-                                   "BalloonFrontendPolicy",
-                                   &BalloonFrontendPolicy_lookup,
-                                   frontend_object_get_policy,
-                                   frontend_object_set_policy);
+    object_class_property_add(oc, FRONTEND_OBJECT_POLICY_PROP,
+                              "BalloonFrontendPolicy",
+                              frontend_object_get_policy,
+                              frontend_object_set_policy, NULL, NULL);
     object_class_property_set_description(oc, FRONTEND_OBJECT_POLICY_PROP,
         "How memory is shared among NUMA nodes: proportional, fill, prefer");
     object_class_property_add(oc, FRONTEND_OBJECT_PREFER_PROP, "uint32",

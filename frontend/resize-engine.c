@@ -10,6 +10,7 @@
 #include "qemu/units.h"
 #include "qapi/error.h"
 #include "resize-engine.h"
+#include "trace.h"
 
 /* Targets are reached to the page: the balloon's unit. */
 #define RESIZE_ENGINE_PAGE (4 * KiB)
@@ -17,9 +18,14 @@
 /* Default: no progress for this long means the guest is stuck. */
 #define RESIZE_ENGINE_DEFAULT_STALL_MS (30 * 1000)
 
-static bool resize_engine_is_balloon(BalloonBackend *bb)
+static bool resize_engine_is_balloon(ResizeSlot *slot)
 {
-    return bb->klass->kind != BALLOON_BACKEND_KIND_VIRTIO_MEM;
+    return balloon_backend_is_balloon(slot->bb);
+}
+
+static void resize_engine_info(ResizeSlot *slot, BalloonBackendInfo *info)
+{
+    balloon_backend_get_info(slot->bb, info);
 }
 
 void resize_engine_init(ResizeEngine *re, const ResizeEngineOps *ops,
@@ -47,100 +53,138 @@ void resize_engine_set_nodes(ResizeEngine *re, int nb_nodes,
     memcpy(re->node_boot, boot, sizeof(*boot) * nb_nodes);
 }
 
-void resize_engine_add(ResizeEngine *re, BalloonBackend *bb)
+void resize_engine_finalize(ResizeEngine *re)
 {
-    g_assert(bb->klass && bb->id);
-    bb->in_plan = false;
-    QTAILQ_INSERT_TAIL(&re->backends, bb, next);
-}
+    ResizeSlot *slot, *tmp;
 
-void resize_engine_remove(ResizeEngine *re, BalloonBackend *bb)
-{
-    QTAILQ_REMOVE(&re->backends, bb, next);
-    bb->in_plan = false;
-}
-
-unsigned int resize_engine_count(ResizeEngine *re)
-{
-    BalloonBackend *bb;
-    unsigned int n = 0;
-
-    QTAILQ_FOREACH(bb, &re->backends, next) {
-        n++;
+    QTAILQ_FOREACH_SAFE(slot, &re->backends, next, tmp) {
+        QTAILQ_REMOVE(&re->backends, slot, next);
+        g_free(slot);
     }
-    return n;
+    g_clear_pointer(&re->error, g_free);
 }
 
-BalloonBackend *resize_engine_find_opaque(ResizeEngine *re, void *opaque)
+static ResizeSlot *resize_engine_slot(ResizeEngine *re, BalloonBackend *bb)
 {
-    BalloonBackend *bb;
+    ResizeSlot *slot;
 
-    QTAILQ_FOREACH(bb, &re->backends, next) {
-        if (bb->opaque == opaque) {
-            return bb;
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        if (slot->bb == bb) {
+            return slot;
         }
     }
     return NULL;
 }
 
+void resize_engine_add(ResizeEngine *re, BalloonBackend *bb)
+{
+    ResizeSlot *slot = g_new0(ResizeSlot, 1), *first_plug;
+
+    g_assert(bb->klass && bb->id && !resize_engine_slot(re, bb));
+    slot->bb = bb;
+    if (balloon_backend_is_balloon(bb)) {
+        QTAILQ_FOREACH(first_plug, &re->backends, next) {
+            if (!resize_engine_is_balloon(first_plug)) {
+                QTAILQ_INSERT_BEFORE(first_plug, slot, next);
+                return;
+            }
+        }
+    }
+    QTAILQ_INSERT_TAIL(&re->backends, slot, next);
+}
+
+bool resize_engine_remove(ResizeEngine *re, BalloonBackend *bb)
+{
+    ResizeSlot *slot = resize_engine_slot(re, bb);
+
+    if (!slot) {
+        return false;
+    }
+    QTAILQ_REMOVE(&re->backends, slot, next);
+    g_free(slot);
+    return true;
+}
+
+bool resize_engine_has(ResizeEngine *re, BalloonBackend *bb)
+{
+    return resize_engine_slot(re, bb) != NULL;
+}
+
+unsigned int resize_engine_count(ResizeEngine *re)
+{
+    ResizeSlot *slot;
+    unsigned int n = 0;
+
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        n++;
+    }
+    return n;
+}
+
 int64_t resize_engine_actual(ResizeEngine *re)
 {
-    BalloonBackend *bb;
+    ResizeSlot *slot;
     int64_t actual = re->base;
 
-    QTAILQ_FOREACH(bb, &re->backends, next) {
+    QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
 
-        balloon_backend_get_info(bb, &info);
+        resize_engine_info(slot, &info);
         actual += info.size;
     }
     return actual;
 }
 
-BalloonBackend *resize_engine_active_balloon(ResizeEngine *re)
+static ResizeSlot *resize_engine_active_slot(ResizeEngine *re)
 {
-    BalloonBackend *bb, *first = NULL, *connected = NULL, *pending = NULL;
+    ResizeSlot *slot, *first = NULL, *connected = NULL, *pending = NULL;
 
-    QTAILQ_FOREACH(bb, &re->backends, next) {
+    QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
 
-        if (!resize_engine_is_balloon(bb)) {
+        if (!resize_engine_is_balloon(slot)) {
             continue;
         }
-        balloon_backend_get_info(bb, &info);
-        if (info.driver_connected &&
-            bb->klass->kind == BALLOON_BACKEND_KIND_HV_BALLOON) {
-            /* Windows-style hot-add wins when both drivers are there. */
-            return bb;
+        resize_engine_info(slot, &info);
+        if (info.driver_connected && info.max_size > 0) {
+            /* One that can also hot-add wins when both drivers are there. */
+            return slot;
         }
         if (info.driver_connected && !connected) {
-            connected = bb;
+            connected = slot;
         }
         if (info.driver_pending && !pending) {
-            pending = bb;
+            pending = slot;
         }
         if (!first) {
-            first = bb;
+            first = slot;
         }
     }
     return connected ? connected : pending ? pending : first;
 }
 
+BalloonBackend *resize_engine_active_balloon(ResizeEngine *re)
+{
+    ResizeSlot *slot = resize_engine_active_slot(re);
+
+    return slot ? slot->bb : NULL;
+}
+
 bool resize_engine_limits(ResizeEngine *re, int64_t *min, int64_t *max)
 {
-    BalloonBackend *bb, *balloon = resize_engine_active_balloon(re);
+    ResizeSlot *slot, *balloon = resize_engine_active_slot(re);
     int64_t lo = re->base, hi = re->base;
 
     if (QTAILQ_EMPTY(&re->backends)) {
         return false;
     }
-    QTAILQ_FOREACH(bb, &re->backends, next) {
+    QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
 
-        if (resize_engine_is_balloon(bb) && bb != balloon) {
+        if (resize_engine_is_balloon(slot) && slot != balloon) {
             continue;       /* an idle balloon is not part of any plan */
         }
-        balloon_backend_get_info(bb, &info);
+        resize_engine_info(slot, &info);
         lo += info.min_size;
         hi += info.max_size;
     }
@@ -166,17 +210,17 @@ typedef struct ResizeNodePlan {
 
 static void resize_engine_node_caps(ResizeEngine *re, ResizeNodePlan *np)
 {
-    BalloonBackend *bb;
+    ResizeSlot *slot;
 
     memset(np, 0, sizeof(*np) * re->nb_nodes);
-    QTAILQ_FOREACH(bb, &re->backends, next) {
+    QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
         int n;
 
-        if (resize_engine_is_balloon(bb)) {
+        if (resize_engine_is_balloon(slot)) {
             continue;
         }
-        balloon_backend_get_info(bb, &info);
+        resize_engine_info(slot, &info);
         n = resize_engine_node_of(re, &info);
         np[n].cap += info.max_size;
         np[n].plugged += info.size;
@@ -278,6 +322,26 @@ static void resize_engine_distribute(ResizeEngine *re, ResizeNodePlan *np,
     }
 }
 
+/* Put @slot in the plan: from @size now to @planned. */
+static void resize_engine_plan_slot(ResizeSlot *slot, int64_t size,
+                                    int64_t planned)
+{
+    slot->in_plan = true;
+    slot->start = size;
+    slot->planned = planned;
+    trace_resize_engine_plan_backend(slot->bb->id, size, planned);
+}
+
+/* Take every backend out of the plan. */
+static void resize_engine_unplan(ResizeEngine *re)
+{
+    ResizeSlot *slot;
+
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        slot->in_plan = false;
+    }
+}
+
 /*
  * Plan the virtio-mem devices: node @n's devices, in registration order,
  * share np[n].amount (nodes with amount < 0 keep their devices as they
@@ -285,27 +349,27 @@ static void resize_engine_distribute(ResizeEngine *re, ResizeNodePlan *np,
  */
 static int64_t resize_engine_plan_mem(ResizeEngine *re, ResizeNodePlan *np)
 {
-    BalloonBackend *bb;
+    ResizeSlot *slot;
     int64_t plugged = 0;
 
-    QTAILQ_FOREACH(bb, &re->backends, next) {
+    QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
+        int64_t planned;
         int n;
 
-        if (resize_engine_is_balloon(bb)) {
+        if (resize_engine_is_balloon(slot)) {
             continue;
         }
-        balloon_backend_get_info(bb, &info);
+        resize_engine_info(slot, &info);
         n = resize_engine_node_of(re, &info);
-        bb->in_plan = true;
-        bb->start = info.size;
         if (np[n].amount < 0) {
-            bb->planned = info.size;
+            planned = info.size;
         } else {
-            bb->planned = MIN(np[n].amount, info.max_size);
-            np[n].amount -= bb->planned;
+            planned = MIN(np[n].amount, info.max_size);
+            np[n].amount -= planned;
         }
-        plugged += bb->planned;
+        resize_engine_plan_slot(slot, info.size, planned);
+        plugged += planned;
     }
     return plugged;
 }
@@ -319,44 +383,60 @@ static int64_t resize_engine_plan_mem(ResizeEngine *re, ResizeNodePlan *np)
  */
 static void resize_engine_plan(ResizeEngine *re, int64_t target)
 {
-    BalloonBackend *bb, *balloon = resize_engine_active_balloon(re);
+    ResizeSlot *balloon = resize_engine_active_slot(re);
     g_autofree ResizeNodePlan *np = g_new0(ResizeNodePlan, re->nb_nodes);
-    BalloonBackendInfo binfo = { 0 };
+    BalloonBackendInfo binfo;
     int64_t want = target - re->base;
-    int64_t plugged, rest;
+    int64_t plugged, rest, planned;
 
-    QTAILQ_FOREACH(bb, &re->backends, next) {
-        bb->in_plan = false;
-    }
+    trace_resize_engine_plan(target, resize_engine_actual(re));
+    resize_engine_unplan(re);
     resize_engine_node_caps(re, np);
     resize_engine_distribute(re, np, MAX(want, 0), balloon != NULL);
     plugged = resize_engine_plan_mem(re, np);
     rest = MAX(want, 0) - plugged;
 
     if (balloon) {
-        balloon_backend_get_info(balloon, &binfo);
-        balloon->in_plan = true;
-        balloon->start = binfo.size;
+        resize_engine_info(balloon, &binfo);
         if (want <= 0) {
-            balloon->planned = want;
+            planned = want;
         } else if (rest > 0) {
-            balloon->planned = ROUND_UP(rest, binfo.granularity);
+            planned = ROUND_UP(rest, binfo.granularity);
         } else {
             /* Give back the part of the last block beyond the target. */
-            balloon->planned = want - plugged;
+            planned = want - plugged;
         }
-        balloon->planned = MAX(MIN(balloon->planned, binfo.max_size),
-                               binfo.min_size);
+        planned = MAX(MIN(planned, binfo.max_size), binfo.min_size);
+        resize_engine_plan_slot(balloon, binfo.size, planned);
     }
 }
 
-/* Which phase moves @bb from @size to its planned contribution. */
-static ResizePhase resize_engine_phase_of(BalloonBackend *bb, int64_t size)
+/* Which phase moves @slot from @size to its planned contribution. */
+static ResizePhase resize_engine_phase_of(ResizeSlot *slot, int64_t size)
 {
-    if (!resize_engine_is_balloon(bb)) {
+    if (!resize_engine_is_balloon(slot)) {
         return RESIZE_PHASE_MEM;
     }
-    return bb->planned >= size ? RESIZE_PHASE_DEFLATE : RESIZE_PHASE_INFLATE;
+    return slot->planned >= size ? RESIZE_PHASE_DEFLATE : RESIZE_PHASE_INFLATE;
+}
+
+/* Does @slot have a step in @phase of the plan? */
+static bool resize_engine_in_phase(ResizeSlot *slot, ResizePhase phase)
+{
+    return slot->in_plan && resize_engine_phase_of(slot, slot->start) == phase;
+}
+
+static const char *resize_engine_phase_str(ResizePhase phase)
+{
+    static const char *const names[] = {
+        [RESIZE_PHASE_DEFLATE] = "deflate",
+        [RESIZE_PHASE_MEM] = "mem",
+        [RESIZE_PHASE_INFLATE] = "inflate",
+        [RESIZE_PHASE_DONE] = "done",
+    };
+
+    g_assert(phase <= RESIZE_PHASE_DONE);
+    return names[phase];
 }
 
 static void resize_engine_set_state(ResizeEngine *re, ResizeState state)
@@ -367,6 +447,8 @@ static void resize_engine_set_state(ResizeEngine *re, ResizeState state)
         return;
     }
     re->state = state;
+    trace_resize_engine_state(resize_engine_state_str(old),
+                              resize_engine_state_str(state));
     if (re->ops && re->ops->state_changed) {
         re->ops->state_changed(re, old, state);
     }
@@ -374,9 +456,20 @@ static void resize_engine_set_state(ResizeEngine *re, ResizeState state)
 
 static void resize_engine_stop(ResizeEngine *re, ResizeStopReason why)
 {
+    int64_t actual = resize_engine_actual(re);
+
+    trace_resize_engine_stop(resize_engine_stop_reason_str(why), re->target,
+                             actual, re->error ? re->error : "");
     if (re->ops && re->ops->stopped) {
-        re->ops->stopped(re, why, re->target, resize_engine_actual(re));
+        re->ops->stopped(re, why, re->target, actual);
     }
+}
+
+/* Remember why the request in flight failed, for the user. */
+static void resize_engine_set_error(ResizeEngine *re, Error *err)
+{
+    g_free(re->error);
+    re->error = g_strdup(error_get_pretty(err));
 }
 
 /* The request in flight stops: reached (idle) or failed. */
@@ -389,59 +482,93 @@ static void resize_engine_finish(ResizeEngine *re, ResizeStopReason why)
     resize_engine_stop(re, why);
 }
 
+/* The request in flight fails with @err (freed): the user learns why. */
+static void resize_engine_fail(ResizeEngine *re, Error *err)
+{
+    resize_engine_set_error(re, err);
+    error_free(err);
+    resize_engine_finish(re, RESIZE_STOP_FAILED);
+}
+
 /* Bytes the plan still has to move. */
 static int64_t resize_engine_remaining(ResizeEngine *re)
 {
-    BalloonBackend *bb;
+    ResizeSlot *slot;
     int64_t left = 0;
 
-    QTAILQ_FOREACH(bb, &re->backends, next) {
+    QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
 
-        if (!bb->in_plan) {
+        if (!slot->in_plan) {
             continue;
         }
-        balloon_backend_get_info(bb, &info);
-        left += ABS(bb->planned - info.size);
+        resize_engine_info(slot, &info);
+        left += ABS(slot->planned - info.size);
     }
     return left;
 }
 
 /*
- * Put every backend already asked back to where it was when the plan
- * began.  Best effort: a backend that refuses even that is left alone.
+ * Put every backend already asked (those of phases up to @upto, but
+ * @refused, which did not move) back to where it was when the plan
+ * began, and take all out of the plan.  A backend that refuses even that
+ * is left where it is; what it said is added to *@failures.
  */
-static void resize_engine_rollback(ResizeEngine *re, ResizePhase upto)
+static void resize_engine_rollback(ResizeEngine *re, ResizePhase upto,
+                                   ResizeSlot *refused, GString *failures)
 {
-    BalloonBackend *bb;
+    ResizeSlot *slot;
 
-    QTAILQ_FOREACH(bb, &re->backends, next) {
-        if (bb->in_plan &&
-            resize_engine_phase_of(bb, bb->start) <= upto) {
-            balloon_backend_set_target(bb, bb->start, NULL);
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        Error *err = NULL;
+
+        if (slot->in_plan && slot != refused &&
+            resize_engine_phase_of(slot, slot->start) <= upto) {
+            trace_resize_engine_rollback(slot->bb->id, slot->start);
+            if (!balloon_backend_set_target(slot->bb, slot->start, &err)) {
+                trace_resize_engine_rollback_failed(slot->bb->id,
+                                                    error_get_pretty(err));
+                g_string_append_printf(failures, "%s%s",
+                                       failures->len ? "; " : "",
+                                       error_get_pretty(err));
+                error_free(err);
+            }
         }
-        bb->in_plan = false;
+        slot->in_plan = false;
     }
 }
 
 /*
- * Ask every backend of @phase (and those already where the plan wants
- * them, so that a replaced request stops moving them) for its planned
- * contribution.  All or nothing: on failure, roll back.
+ * Ask every backend of @phase for its planned contribution.  All or
+ * nothing: if one refuses, roll back every backend asked so far and
+ * fail with its message (and what the rollback could not undo).
  */
 static bool resize_engine_issue(ResizeEngine *re, ResizePhase phase,
                                 Error **errp)
 {
-    BalloonBackend *bb;
+    ResizeSlot *slot;
 
-    QTAILQ_FOREACH(bb, &re->backends, next) {
-        if (!bb->in_plan || resize_engine_phase_of(bb, bb->start) != phase) {
+    trace_resize_engine_phase_start(resize_engine_phase_str(phase));
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        g_autoptr(GString) failures = NULL;
+        Error *err = NULL;
+
+        if (!resize_engine_in_phase(slot, phase)) {
             continue;
         }
-        if (!balloon_backend_set_target(bb, bb->planned, errp)) {
-            resize_engine_rollback(re, phase);
-            return false;
+        if (balloon_backend_set_target(slot->bb, slot->planned, &err)) {
+            continue;
         }
+        failures = g_string_new(NULL);
+        resize_engine_rollback(re, phase, slot, failures);
+        if (failures->len) {
+            error_setg(errp, "%s (and rolling back: %s)",
+                       error_get_pretty(err), failures->str);
+            error_free(err);
+        } else {
+            error_propagate(errp, err);
+        }
+        return false;
     }
     return true;
 }
@@ -449,16 +576,16 @@ static bool resize_engine_issue(ResizeEngine *re, ResizePhase phase,
 /* Is every backend of @phase where the plan wants it? */
 static bool resize_engine_phase_reached(ResizeEngine *re, ResizePhase phase)
 {
-    BalloonBackend *bb;
+    ResizeSlot *slot;
 
-    QTAILQ_FOREACH(bb, &re->backends, next) {
+    QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
 
-        if (!bb->in_plan || resize_engine_phase_of(bb, bb->start) != phase) {
+        if (!resize_engine_in_phase(slot, phase)) {
             continue;
         }
-        balloon_backend_get_info(bb, &info);
-        if (info.size != bb->planned) {
+        resize_engine_info(slot, &info);
+        if (info.size != slot->planned) {
             return false;
         }
     }
@@ -469,16 +596,16 @@ static bool resize_engine_phase_reached(ResizeEngine *re, ResizePhase phase)
 static bool resize_engine_phase_waits_driver(ResizeEngine *re,
                                              ResizePhase phase)
 {
-    BalloonBackend *bb;
+    ResizeSlot *slot;
 
-    QTAILQ_FOREACH(bb, &re->backends, next) {
+    QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
 
-        if (!bb->in_plan || resize_engine_phase_of(bb, bb->start) != phase) {
+        if (!resize_engine_in_phase(slot, phase)) {
             continue;
         }
-        balloon_backend_get_info(bb, &info);
-        if (!info.driver_connected && info.size != bb->planned) {
+        resize_engine_info(slot, &info);
+        if (!info.driver_connected && info.size != slot->planned) {
             return true;
         }
     }
@@ -493,6 +620,7 @@ static bool resize_engine_advance(ResizeEngine *re, Error **errp)
 {
     while (re->phase < RESIZE_PHASE_DONE &&
            resize_engine_phase_reached(re, re->phase)) {
+        trace_resize_engine_phase_end(resize_engine_phase_str(re->phase));
         re->phase++;
         if (re->phase < RESIZE_PHASE_DONE &&
             !resize_engine_issue(re, re->phase, errp)) {
@@ -503,28 +631,29 @@ static bool resize_engine_advance(ResizeEngine *re, Error **errp)
 }
 
 /*
- * Start the plan the backends' in_plan/planned describe, toward @target:
+ * Start the plan the slots' in_plan/planned describe, toward @target:
  * backends already where the plan wants them stop any older move, then
- * the first phase is issued.
+ * the first phase is issued.  On error the engine is left failed, with
+ * the message in re->error, and no stop is reported.
  */
 static bool resize_engine_start(ResizeEngine *re, int64_t target,
                                 int64_t now_ms, Error **errp)
 {
-    BalloonBackend *bb;
+    ResizeSlot *slot;
+    Error *err = NULL;
 
-    QTAILQ_FOREACH(bb, &re->backends, next) {
+    g_clear_pointer(&re->error, g_free);
+    QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
 
-        if (!bb->in_plan) {
+        if (!slot->in_plan) {
             continue;
         }
-        balloon_backend_get_info(bb, &info);
-        if (info.size == bb->planned &&
-            !balloon_backend_set_target(bb, bb->planned, errp)) {
-            QTAILQ_FOREACH(bb, &re->backends, next) {
-                bb->in_plan = false;
-            }
-            return false;
+        resize_engine_info(slot, &info);
+        if (info.size == slot->planned &&
+            !balloon_backend_set_target(slot->bb, slot->planned, &err)) {
+            resize_engine_unplan(re);
+            break;
         }
     }
 
@@ -534,10 +663,12 @@ static bool resize_engine_start(ResizeEngine *re, int64_t target,
     re->best_remaining = re->todo;
     re->last_progress_ms = now_ms;
     re->phase = RESIZE_PHASE_DEFLATE;
-    if (!resize_engine_issue(re, re->phase, errp) ||
-        !resize_engine_advance(re, errp)) {
+    if (err || !resize_engine_issue(re, re->phase, &err) ||
+        !resize_engine_advance(re, &err)) {
         re->has_target = false;
         re->phase = RESIZE_PHASE_DONE;
+        resize_engine_set_error(re, err);
+        error_propagate(errp, err);
         resize_engine_set_state(re, RESIZE_STATE_FAILED);
         return false;
     }
@@ -550,6 +681,27 @@ static bool resize_engine_start(ResizeEngine *re, int64_t target,
                                 ? RESIZE_STATE_NO_GUEST_DRIVER
                                 : RESIZE_STATE_RESIZING);
     resize_engine_tick(re, now_ms);
+    return true;
+}
+
+/*
+ * Plan @target again from where the backends are now (@why says what
+ * made it necessary) and start it; a failure ends the request, reported.
+ */
+static bool resize_engine_replan(ResizeEngine *re, int64_t target,
+                                 const char *why, int64_t now_ms)
+{
+    Error *err = NULL;
+
+    trace_resize_engine_replan(why, target);
+    resize_engine_plan(re, target);
+    if (!resize_engine_start(re, target, now_ms, &err)) {
+        /* Keep the target: it is still what the user asked for. */
+        re->has_target = true;
+        resize_engine_stop(re, RESIZE_STOP_FAILED);
+        error_free(err);
+        return false;
+    }
     return true;
 }
 
@@ -579,17 +731,17 @@ bool resize_engine_request(ResizeEngine *re, int64_t target,
 
 bool resize_engine_reapply(ResizeEngine *re, int64_t now_ms)
 {
-    int64_t min, max, target;
+    int64_t min, max;
 
     if (!re->has_target || !resize_engine_limits(re, &min, &max)) {
         return false;
     }
-    target = MIN(MAX(re->target, min), max);
     if (resize_engine_busy(re)) {
         resize_engine_stop(re, RESIZE_STOP_REPLACED);
     }
-    resize_engine_plan(re, target);
-    return resize_engine_start(re, target, now_ms, NULL);
+    resize_engine_replan(re, MIN(MAX(re->target, min), max), "reset",
+                         now_ms);
+    return true;
 }
 
 void resize_engine_node_limits(ResizeEngine *re, int node,
@@ -611,7 +763,7 @@ bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
                                  Error **errp)
 {
     g_autofree ResizeNodePlan *np = g_new0(ResizeNodePlan, re->nb_nodes);
-    BalloonBackend *bb;
+    ResizeSlot *balloon;
     int64_t target = resize_engine_actual(re);
     int n;
 
@@ -644,32 +796,30 @@ bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
     if (resize_engine_busy(re)) {
         resize_engine_stop(re, RESIZE_STOP_REPLACED);
     }
-    QTAILQ_FOREACH(bb, &re->backends, next) {
-        bb->in_plan = false;
-    }
+    trace_resize_engine_plan(target, resize_engine_actual(re));
+    resize_engine_unplan(re);
     resize_engine_plan_mem(re, np);
-    bb = resize_engine_active_balloon(re);
-    if (bb) {
+    balloon = resize_engine_active_slot(re);
+    if (balloon) {
         /* The balloon is not node-aware: it stays where it is. */
         BalloonBackendInfo info;
 
-        balloon_backend_get_info(bb, &info);
-        bb->in_plan = true;
-        bb->start = bb->planned = info.size;
+        resize_engine_info(balloon, &info);
+        resize_engine_plan_slot(balloon, info.size, info.size);
     }
     return resize_engine_start(re, target, now_ms, errp);
 }
 
 void resize_engine_tick(ResizeEngine *re, int64_t now_ms)
 {
-    g_autoptr(Error) err = NULL;
+    Error *err = NULL;
     int64_t remaining;
 
     if (!resize_engine_busy(re)) {
         return;
     }
     if (!resize_engine_advance(re, &err)) {
-        resize_engine_finish(re, RESIZE_STOP_FAILED);
+        resize_engine_fail(re, err);
         return;
     }
     if (re->phase == RESIZE_PHASE_DONE) {
@@ -678,7 +828,7 @@ void resize_engine_tick(ResizeEngine *re, int64_t now_ms)
     }
 
     if (resize_engine_phase_waits_driver(re, re->phase)) {
-        BalloonBackend *active = resize_engine_active_balloon(re);
+        ResizeSlot *active = resize_engine_active_slot(re);
 
         if (active && !active->in_plan) {
             /*
@@ -687,16 +837,22 @@ void resize_engine_tick(ResizeEngine *re, int64_t now_ms)
              * hv-balloon after its hold, next to an idle virtio-balloon):
              * the same request, planned on that one.
              */
-            BalloonBackend *bb;
+            ResizeSlot *slot;
 
-            QTAILQ_FOREACH(bb, &re->backends, next) {
-                if (bb->in_plan && resize_engine_is_balloon(bb)) {
+            QTAILQ_FOREACH(slot, &re->backends, next) {
+                if (slot->in_plan && resize_engine_is_balloon(slot)) {
                     /* Its stale request must not act if a driver comes. */
-                    balloon_backend_set_target(bb, bb->start, NULL);
+                    trace_resize_engine_rollback(slot->bb->id, slot->start);
+                    if (!balloon_backend_set_target(slot->bb, slot->start,
+                                                    &err)) {
+                        trace_resize_engine_rollback_failed(
+                            slot->bb->id, error_get_pretty(err));
+                        error_free(err);
+                        err = NULL;
+                    }
                 }
             }
-            resize_engine_plan(re, re->target);
-            resize_engine_start(re, re->target, now_ms, NULL);
+            resize_engine_replan(re, re->target, "driver", now_ms);
             return;
         }
         /* Waiting for a driver is not a stall: keep the clock fresh. */
@@ -707,7 +863,7 @@ void resize_engine_tick(ResizeEngine *re, int64_t now_ms)
     if (re->state == RESIZE_STATE_NO_GUEST_DRIVER) {
         /* The driver is back: ask again, a reset may have lost the target. */
         if (!resize_engine_issue(re, re->phase, &err)) {
-            resize_engine_finish(re, RESIZE_STOP_FAILED);
+            resize_engine_fail(re, err);
             return;
         }
         resize_engine_set_state(re, RESIZE_STATE_RESIZING);

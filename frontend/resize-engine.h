@@ -15,6 +15,7 @@
 #ifndef UBF_RESIZE_ENGINE_H
 #define UBF_RESIZE_ENGINE_H
 
+#include "qemu/queue.h"
 #include "balloon-backend.h"
 
 typedef enum ResizeState {
@@ -58,17 +59,29 @@ typedef enum ResizePolicy {
 
 typedef struct ResizeEngine ResizeEngine;
 
+/* A registered backend and what the plan in flight wants of it. */
+typedef struct ResizeSlot {
+    BalloonBackend *bb;
+    bool in_plan;               /* has a step in the current plan */
+    int64_t planned;            /* contribution the plan wants */
+    int64_t start;              /* contribution when the plan began */
+    QTAILQ_ENTRY(ResizeSlot) next;
+} ResizeSlot;
+
 typedef struct ResizeEngineOps {
     /* Optional: the state changed from @old to @state. */
     void (*state_changed)(ResizeEngine *re, ResizeState old,
                           ResizeState state);
-    /* Optional: a request stopped (see ResizeStopReason). */
+    /*
+     * Optional: a request stopped (see ResizeStopReason); for
+     * RESIZE_STOP_FAILED, re->error says why.
+     */
     void (*stopped)(ResizeEngine *re, ResizeStopReason why, int64_t target,
                     int64_t actual);
 } ResizeEngineOps;
 
 struct ResizeEngine {
-    QTAILQ_HEAD(, BalloonBackend) backends;
+    QTAILQ_HEAD(, ResizeSlot) backends;
     const ResizeEngineOps *ops;
     void *opaque;
 
@@ -89,6 +102,7 @@ struct ResizeEngine {
     int64_t todo;                   /* bytes to move in all */
     int64_t best_remaining;         /* least bytes left seen so far */
     int64_t last_progress_ms;       /* when best_remaining last fell */
+    char *error;                    /* why the last request failed, or NULL */
 };
 
 void resize_engine_init(ResizeEngine *re, const ResizeEngineOps *ops,
@@ -98,12 +112,19 @@ void resize_engine_init(ResizeEngine *re, const ResizeEngineOps *ops,
 void resize_engine_set_nodes(ResizeEngine *re, int nb_nodes,
                              const int64_t *boot);
 
-/* Register @bb; its klass, id and opaque must be set. */
+/* Free what the engine holds (not the backends). */
+void resize_engine_finalize(ResizeEngine *re);
+
+/*
+ * Register @bb; its klass and id must be set.  The registry keeps the
+ * balloons first, then the others, each in the order they came.
+ */
 void resize_engine_add(ResizeEngine *re, BalloonBackend *bb);
-/* Unregister @bb; a plan in flight forgets it. */
-void resize_engine_remove(ResizeEngine *re, BalloonBackend *bb);
+/* Unregister @bb; a plan in flight forgets it.  False if not registered. */
+bool resize_engine_remove(ResizeEngine *re, BalloonBackend *bb);
 unsigned int resize_engine_count(ResizeEngine *re);
-BalloonBackend *resize_engine_find_opaque(ResizeEngine *re, void *opaque);
+/* Is @bb registered? */
+bool resize_engine_has(ResizeEngine *re, BalloonBackend *bb);
 
 /* The guest size: base + every backend's contribution. */
 int64_t resize_engine_actual(ResizeEngine *re);
@@ -164,10 +185,11 @@ bool resize_engine_busy(ResizeEngine *re);
 void resize_engine_progress(ResizeEngine *re, int64_t *done, int64_t *todo);
 
 /*
- * The balloon a plan uses: hv-balloon if its driver is connected, else
- * the first balloon with a connected driver, else the first whose driver
- * is pending (holding requests), else the first balloon.  NULL if there
- * is none.
+ * The balloon a plan uses: the first with a connected driver that can
+ * hot-add (a Windows guest's hv-balloon next to an idle virtio-balloon),
+ * else the first with a connected driver, else the first whose driver is
+ * pending (holding requests), else the first balloon.  NULL if there is
+ * none.
  */
 BalloonBackend *resize_engine_active_balloon(ResizeEngine *re);
 

@@ -12,19 +12,20 @@
 #include "mock-backends.h"
 
 GString *mock_events;
+char *mock_stop_error;
 int64_t mock_now_ms;
 int64_t mock_tick_no;
 
 static void mock_get_info(BalloonBackend *bb, BalloonBackendInfo *info)
 {
-    *info = ((Mock *)bb->opaque)->info;
+    *info = container_of(bb, Mock, bb)->info;
 }
 
 static bool mock_set_target(BalloonBackend *bb, int64_t size, Error **errp)
 {
-    Mock *m = bb->opaque;
+    Mock *m = container_of(bb, Mock, bb);
 
-    if (m->refuse) {
+    if (m->refuse && m->set_calls >= m->accept_calls) {
         error_setg(errp, "%s refuses", bb->id);
         return false;
     }
@@ -40,21 +41,23 @@ static bool mock_set_target(BalloonBackend *bb, int64_t size, Error **errp)
 }
 
 static const BalloonBackendClass mock_classes[] = {
-    [BALLOON_BACKEND_KIND_VIRTIO_BALLOON] = {
-        BALLOON_BACKEND_KIND_VIRTIO_BALLOON, mock_get_info, mock_set_target },
-    [BALLOON_BACKEND_KIND_VIRTIO_MEM] = {
-        BALLOON_BACKEND_KIND_VIRTIO_MEM, mock_get_info, mock_set_target },
-    [BALLOON_BACKEND_KIND_HV_BALLOON] = {
-        BALLOON_BACKEND_KIND_HV_BALLOON, mock_get_info, mock_set_target },
+    [MOCK_VIRTIO_BALLOON] = {
+        .type = "virtio-balloon", .role = BALLOON_BACKEND_ROLE_BALLOON,
+        .get_info = mock_get_info, .set_target = mock_set_target },
+    [MOCK_VIRTIO_MEM] = {
+        .type = "virtio-mem", .role = BALLOON_BACKEND_ROLE_PLUG,
+        .get_info = mock_get_info, .set_target = mock_set_target },
+    [MOCK_HV_BALLOON] = {
+        .type = "hv-balloon", .role = BALLOON_BACKEND_ROLE_BALLOON,
+        .get_info = mock_get_info, .set_target = mock_set_target },
 };
 
-void mock_init(Mock *m, BalloonBackendKind kind, const char *id,
-                      int64_t min, int64_t max, uint64_t gran)
+void mock_init(Mock *m, MockKind kind, const char *id,
+               int64_t min, int64_t max, uint64_t gran)
 {
     memset(m, 0, sizeof(*m));
     m->bb.klass = &mock_classes[kind];
     m->bb.id = (char *)id;
-    m->bb.opaque = m;
     m->info.driver_connected = true;
     m->info.node = -1;
     m->info.min_size = min;
@@ -65,18 +68,18 @@ void mock_init(Mock *m, BalloonBackendKind kind, const char *id,
 
 void mock_virtio_balloon(Mock *m, const char *id)
 {
-    mock_init(m, BALLOON_BACKEND_KIND_VIRTIO_BALLOON, id,
+    mock_init(m, MOCK_VIRTIO_BALLOON, id,
               -(BASE - 4 * KiB), 0, 4 * KiB);
 }
 
 void mock_virtio_mem(Mock *m, const char *id, int64_t max)
 {
-    mock_init(m, BALLOON_BACKEND_KIND_VIRTIO_MEM, id, 0, max, BLOCK);
+    mock_init(m, MOCK_VIRTIO_MEM, id, 0, max, BLOCK);
 }
 
 void mock_hv_balloon(Mock *m, const char *id, int64_t memdev)
 {
-    mock_init(m, BALLOON_BACKEND_KIND_HV_BALLOON, id, -(BASE - 4 * KiB),
+    mock_init(m, MOCK_HV_BALLOON, id, -(BASE - 4 * KiB),
               memdev, 4 * KiB);
     m->hotadd_align = 128 * MiB;
 }
@@ -104,6 +107,8 @@ static void mock_on_stopped(ResizeEngine *re, ResizeStopReason why,
 {
     g_string_append_printf(mock_events, "stop:%s ",
                            resize_engine_stop_reason_str(why));
+    g_free(mock_stop_error);
+    mock_stop_error = why == RESIZE_STOP_FAILED ? g_strdup(re->error) : NULL;
 }
 
 static void mock_on_state(ResizeEngine *re, ResizeState old, ResizeState state)
@@ -123,6 +128,7 @@ void mock_setup(ResizeEngine *re)
         g_string_free(mock_events, TRUE);
     }
     mock_events = g_string_new(NULL);
+    g_clear_pointer(&mock_stop_error, g_free);
     mock_now_ms = 0;
     mock_tick_no = 0;
     resize_engine_init(re, &mock_engine_ops, NULL, BASE);

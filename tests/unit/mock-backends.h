@@ -22,24 +22,33 @@
 #define BLOCK (2 * MiB)
 #define TICK_MS 50
 
+typedef enum MockKind {
+    MOCK_VIRTIO_BALLOON,
+    MOCK_VIRTIO_MEM,
+    MOCK_HV_BALLOON,
+} MockKind;
+
 typedef struct Mock {
     BalloonBackend bb;
     BalloonBackendInfo info;
     int64_t target;
     int64_t rate;           /* bytes the guest moves per tick */
     int64_t hotadd_align;   /* hv-balloon: hot-add chunk */
-    bool refuse;            /* set_target fails */
+    bool refuse;            /* set_target fails... */
+    unsigned int accept_calls;  /* ...after accepting this many */
     unsigned int set_calls;
     int64_t set_at_tick;    /* tick of the last set_target */
 } Mock;
 
 /* "set:<id>:<MiB> ", "state:<state> ", "stop:<reason> " ... */
 extern GString *mock_events;
+/* re->error when the last request stopped failed, else NULL */
+extern char *mock_stop_error;
 extern int64_t mock_now_ms;
 extern int64_t mock_tick_no;
 extern const ResizeEngineOps mock_engine_ops;
 
-void mock_init(Mock *m, BalloonBackendKind kind, const char *id,
+void mock_init(Mock *m, MockKind kind, const char *id,
                int64_t min, int64_t max, uint64_t gran);
 void mock_virtio_balloon(Mock *m, const char *id);
 void mock_virtio_mem(Mock *m, const char *id, int64_t max);

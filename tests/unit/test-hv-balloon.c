@@ -13,7 +13,7 @@
 #include "qapi/error.h"
 #include "mock-backends.h"
 #include "hv-balloon-model.h"
-#include "../../backends/hv-balloon-backend.h"
+#include "ubf/backends/hv-balloon-backend.h"
 
 static const HvBalloonBackendOps model_ops = {
     .get_state = hv_model_get_state,
@@ -39,7 +39,7 @@ static void rig_setup(Rig *r, uint64_t memdev, uint64_t align, bool with_vb)
         mock_virtio_balloon(&r->vb, "balloon0");
         resize_engine_add(&r->re, &r->vb.bb);
     }
-    r->hvb = hv_balloon_backend_new(&model_ops, &r->hv, &r->hv, "hvb0");
+    r->hvb = hv_balloon_backend_new(&model_ops, &r->hv, "hvb0");
     resize_engine_add(&r->re, r->hvb);
     hv_model_step(&r->hv, 0);
     hv_model_step(&r->hv, 0);
@@ -48,7 +48,7 @@ static void rig_setup(Rig *r, uint64_t memdev, uint64_t align, bool with_vb)
 static void rig_free(Rig *r)
 {
     resize_engine_remove(&r->re, r->hvb);
-    hv_balloon_backend_free(r->hvb);
+    balloon_backend_release(r->hvb);
 }
 
 /* Advance model, mock and engine @ticks times (stop when idle if @idle). */

@@ -33,16 +33,16 @@ static void test_registry(void)
     resize_engine_add(&re, &m0.bb);
     resize_engine_add(&re, &m1.bb);
     g_assert_cmpint(resize_engine_count(&re), ==, 3);
-    g_assert_true(resize_engine_find_opaque(&re, &m1) == &m1.bb);
+    g_assert_true(resize_engine_has(&re, &m1.bb));
 
     /* One definition of size: base + plugged - ballooned */
     m0.info.size = 256 * MiB;
     b.info.size = -64 * MiB;
     g_assert_cmpint(resize_engine_actual(&re), ==, BASE + 192 * MiB);
 
-    resize_engine_remove(&re, &m0.bb);
+    g_assert_true(resize_engine_remove(&re, &m0.bb));
     g_assert_cmpint(resize_engine_count(&re), ==, 2);
-    g_assert_null(resize_engine_find_opaque(&re, &m0));
+    g_assert_false(resize_engine_has(&re, &m0.bb));
     g_assert_cmpint(resize_engine_actual(&re), ==, BASE - 64 * MiB);
 }
 
@@ -411,6 +411,66 @@ static void test_rollback(void)
     g_assert_false(resize_engine_busy(&re));
 }
 
+/*
+ * A backend refusing mid-plan, after others already moved: the request
+ * ends failed with the backend's own message, which the user sees in
+ * MEMORY_RESIZE_DONE (the stopped op) and query-memory-resize
+ * (re->error); every backend is back where it was.
+ */
+static void test_refusal_reaches_user(void)
+{
+    ResizeEngine re;
+    Mock b, m0, m1;
+    Mock *all[] = { &b, &m0, &m1 };
+
+    mock_setup(&re);
+    mock_virtio_balloon(&b, "balloon0");
+    mock_virtio_mem(&m0, "vmem0", 1 * GiB);
+    mock_virtio_mem(&m1, "vmem1", 1 * GiB);
+    b.info.size = b.target = -128 * MiB;
+    m1.refuse = true;
+    resize_engine_add(&re, &b.bb);
+    resize_engine_add(&re, &m0.bb);
+    resize_engine_add(&re, &m1.bb);
+
+    /* Deflate runs, then vmem0 is asked and vmem1 refuses. */
+    g_assert_true(resize_engine_request(&re, BASE + 2 * GiB, "value", 0,
+                                        &error_abort));
+    mock_run(&re, all, 3, 1000);
+    g_assert_cmpint(re.state, ==, RESIZE_STATE_FAILED);
+    g_assert_cmpstr(mock_stop_error, ==, "vmem1 refuses");
+    g_assert_cmpstr(re.error, ==, "vmem1 refuses");
+    g_assert_cmpint(b.target, ==, -128 * MiB);
+    g_assert_cmpint(m0.target, ==, 0);
+    g_assert_cmpint(m1.target, ==, 0);
+    g_assert_cmpint(m0.set_calls, ==, 2);       /* asked, then rolled back */
+    g_assert_true(g_str_has_suffix(mock_events->str,
+                                   "set:vmem0:0 state:failed stop:failed "));
+
+    /* A backend that refuses the rollback too: both messages. */
+    mock_setup(&re);
+    mock_virtio_balloon(&b, "balloon0");
+    mock_virtio_mem(&m0, "vmem0", 1 * GiB);
+    mock_virtio_mem(&m1, "vmem1", 1 * GiB);
+    b.info.size = b.target = -128 * MiB;
+    m0.refuse = true;
+    m0.accept_calls = 1;                        /* takes the plan only */
+    m1.refuse = true;
+    resize_engine_add(&re, &b.bb);
+    resize_engine_add(&re, &m0.bb);
+    resize_engine_add(&re, &m1.bb);
+    g_assert_true(resize_engine_request(&re, BASE + 2 * GiB, "value", 0,
+                                        &error_abort));
+    mock_run(&re, all, 3, 1000);
+    g_assert_cmpint(re.state, ==, RESIZE_STATE_FAILED);
+    g_assert_cmpstr(mock_stop_error, ==,
+                    "vmem1 refuses (and rolling back: vmem0 refuses)");
+    g_assert_cmpint(m0.target, ==, 1 * GiB);    /* could not be undone */
+    g_assert_cmpint(b.target, ==, -128 * MiB);
+    resize_engine_finalize(&re);
+    g_assert_null(re.error);
+}
+
 /* Four nodes of uneven boot size; virtio-mem on nodes 0, 1 and 3 only. */
 static void setup_numa(ResizeEngine *re, Mock *m, Mock *b,
                        ResizePolicy policy, int prefer)
@@ -603,6 +663,8 @@ int main(int argc, char **argv)
     g_test_add_func("/resize-engine/hv-balloon-hot-add",
                     test_hv_balloon_hot_add);
     g_test_add_func("/resize-engine/rollback", test_rollback);
+    g_test_add_func("/resize-engine/refusal-reaches-user",
+                    test_refusal_reaches_user);
     g_test_add_func("/resize-engine/policy-proportional",
                     test_policy_proportional);
     g_test_add_func("/resize-engine/policy-fill", test_policy_fill);

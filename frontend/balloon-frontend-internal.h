@@ -1,0 +1,46 @@
+/*
+ * Unified balloon frontend: settings, between the balloon-frontend
+ * object (frontend-object.c) and the frontend (balloon-frontend.c)
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef UBF_BALLOON_FRONTEND_INTERNAL_H
+#define UBF_BALLOON_FRONTEND_INTERNAL_H
+
+#define BALLOON_FRONTEND_DEFAULT_STALL_MS (30 * 1000)
+#define BALLOON_FRONTEND_STALL_MIN_S 1
+#define BALLOON_FRONTEND_STALL_MAX_S 3600
+
+/* The per-VM settings (see BalloonFrontendProperties in qapi/qom.json). */
+typedef struct BalloonFrontendSettings {
+    int64_t floor;              /* bytes */
+    int64_t stall_ms;
+    int policy;                 /* BalloonFrontendPolicy */
+    int prefer_node;
+} BalloonFrontendSettings;
+
+/* The defaults, as without a balloon-frontend object. */
+void balloon_frontend_default_settings(BalloonFrontendSettings *s);
+
+/*
+ * Check @s against the machine: each setting within the range this VM
+ * allows.  Errors name the property (@s's field) and the range.  Before
+ * the machine is ready, only what can be known is checked; the rest is
+ * checked when it is (QEMU then exits on an error).
+ */
+bool balloon_frontend_check_settings(const BalloonFrontendSettings *s,
+                                     Error **errp);
+
+/* Put @s (checked) in force. */
+void balloon_frontend_apply_settings(const BalloonFrontendSettings *s);
+
+/*
+ * The settings the machine-ready check looks at: the balloon-frontend
+ * object's, or NULL for the defaults (frontend-object.c).
+ */
+const BalloonFrontendSettings *balloon_frontend_object_settings(void);
+
+#endif
