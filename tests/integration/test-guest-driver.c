@@ -2,7 +2,8 @@
  * A guest that does not answer: without its balloon driver the request
  * waits (no-guest-driver) and is applied once the driver loads; with a
  * driver that cannot make progress it is reported stalled after the
- * configured time, and completes when the guest frees memory.
+ * configured time, and completes when the guest frees memory.  A VM
+ * paused mid-resize is never stalled.
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -92,6 +93,66 @@ static void test_driver_loads_later(void)
     g_assert_no_error(err);
 }
 
+static void qmp_do(UbfVm *vm, const char *cmd, const char *args)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonNode) ret = ubf_qmp_execute_json(ubf_vm_qmp(vm), cmd, args,
+                                                   5000, &err);
+
+    g_assert_no_error(err);
+}
+
+/*
+ * A VM paused in the middle of a resize, for longer than the stall
+ * timeout (2 s here): the guest cannot move, so the request is not
+ * stalled; after 'cont' it completes.  The guest holds 600 MiB so the
+ * inflate cannot finish before 'stop' lands.
+ */
+static void test_paused_mid_resize(UbfVm *vm, const UbfGuestMem *boot)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonObject) ev = NULL;
+    g_autoptr(GPtrArray) states = NULL;
+    UbfGuestMem mem;
+    gint64 until;
+    guint i;
+
+    ev = ubf_vm_balloon(vm, 1024 * MIB, RESIZE_TIMEOUT_MS, &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(json_object_get_string_member(ev, "reason"), ==,
+                    "reached");
+    g_clear_pointer(&ev, json_object_unref);
+
+    agent_do(vm, "alloc 600");
+    g_ptr_array_unref(ubf_qmp_take_events(ubf_vm_qmp(vm), NULL));
+    qmp_do(vm, "balloon", "{\"value\": 402653184}");
+    ev = ubf_qmp_wait_event(ubf_vm_qmp(vm), "BALLOON_CHANGE", NULL, NULL,
+                            RESIZE_TIMEOUT_MS, &err);
+    g_assert_no_error(err);
+    qmp_do(vm, "stop", NULL);
+
+    /* Twice the stall timeout, paused: resizing all along. */
+    until = g_get_monotonic_time() + 4 * G_USEC_PER_SEC;
+    while (g_get_monotonic_time() < until) {
+        g_autofree char *state = resize_state(vm);
+
+        g_assert_cmpstr(state, ==, "resizing");
+        g_usleep(200 * 1000);
+    }
+    states = ubf_qmp_take_events(ubf_vm_qmp(vm), "MEMORY_RESIZE_STATE");
+    for (i = 0; i < states->len; i++) {
+        g_assert_false(state_is(g_ptr_array_index(states, i), "stalled"));
+    }
+
+    qmp_do(vm, "cont", NULL);
+    agent_do(vm, "free");
+    wait_event(vm, "MEMORY_RESIZE_DONE", ubf_vm_reason_is, "reached",
+               RESIZE_TIMEOUT_MS);
+    g_assert_true(ubf_vm_wait_memtotal(vm, boot->memtotal_kib -
+                                       640 * KIB_PER_MIB, 30000, &mem, &err));
+    g_assert_no_error(err);
+}
+
 static void test_stalled_then_reached(void)
 {
     const char *extra[] = { "-object",
@@ -124,6 +185,8 @@ static void test_stalled_then_reached(void)
     g_assert_true(ubf_vm_wait_memtotal(vm, boot.memtotal_kib -
                                        640 * KIB_PER_MIB, 30000, &mem, &err));
     g_assert_no_error(err);
+
+    test_paused_mid_resize(vm, &boot);
 }
 
 int main(int argc, char **argv)

@@ -96,6 +96,29 @@ static gboolean backend(UbfVm *vm, const char *type, gint64 *size)
     g_assert_not_reached();
 }
 
+/* The memory a backend type hot-added, as query-memory-resize says */
+static gint64 backend_hot_added(UbfVm *vm, const char *type)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonNode) ret = ubf_qmp_execute(ubf_vm_qmp(vm),
+                                              "query-memory-resize", NULL,
+                                              5000, &err);
+    JsonArray *b;
+    guint i;
+
+    g_assert_no_error(err);
+    b = json_object_get_array_member(json_node_get_object(ret), "backends");
+    for (i = 0; i < json_array_get_length(b); i++) {
+        JsonObject *o = json_array_get_object_element(b, i);
+
+        if (!g_strcmp0(json_object_get_string_member(o, "type"), type)) {
+            return json_object_get_int_member_with_default(o, "hot-added",
+                                                           0);
+        }
+    }
+    g_assert_not_reached();
+}
+
 static void wait_connected(UbfVm *vm, const char *type)
 {
     gint64 end = g_get_monotonic_time() + TIMEOUT_MS * (gint64)1000;
@@ -154,6 +177,7 @@ static void test_hv_balloon_resize(void)
     assert_guest_memtotal(vm, boot.memtotal_kib + 512 * KIB_PER_MIB);
     g_assert_true(backend(vm, "hv-balloon", &size));
     g_assert_cmpint(size, ==, 512 * MIB);
+    g_assert_cmpint(backend_hot_added(vm, "hv-balloon"), ==, 512 * MIB);
     g_assert_cmpint(ubf_vm_qmp_int(vm, "query-balloon", "actual", &err), ==,
                     1536 * MIB);
 
