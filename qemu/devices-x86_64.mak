@@ -28,3 +28,6 @@ CONFIG_VGA_PCI=y
 CONFIG_VIRTIO_RNG=y
 CONFIG_VIRTIO_BLK=y
 CONFIG_VIRTIO_NET=y
+
+# virtio-mouse-pci: what QEMU's own device-plug-test unplugs (tests/qtest/)
+CONFIG_VIRTIO_INPUT=y

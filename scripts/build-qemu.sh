@@ -43,7 +43,12 @@ if [ ! -f "$build/build.ninja" ] || [ ! -f "$build/.ubf-config" ] ||
     fi
     echo "$want" >"$build/.ubf-config"
 fi
+# QEMU's own qtests that touch what our patches change, run by
+# tests/qtest/ against our binary.
+qtests=$(cat "$top/tests/qtest/qtests.txt")
 if [ -d "$src/ubf" ]; then
-    exec ninja -C "$build" qemu-system-x86_64 ubf-unit-tests
+    # shellcheck disable=SC2046
+    exec ninja -C "$build" qemu-system-x86_64 ubf-unit-tests \
+        $(for t in $qtests; do echo "tests/qtest/$t"; done)
 fi
 exec ninja -C "$build" qemu-system-x86_64
