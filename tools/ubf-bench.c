@@ -113,49 +113,92 @@ static double qmp_rtt_ms(UbfVm *vm, const char *cmd, const char *args)
     return (g_get_monotonic_time() - t0) / 1000.0;
 }
 
-static void bench_latency_one(Bench *b, const char *qemu, const char *label,
-                              bool ours)
+/* Latency samples of one flavour. */
+typedef struct Latency {
+    const char *label;
+    const char *prefix;         /* of its results.json keys */
+    UbfVm *vm;
+    GArray *query, *bal, *busy;
+} Latency;
+
+static void latency_report(Bench *b, Latency *l)
 {
-    g_autoptr(UbfVm) vm = start_vm(qemu, 1024, 0, "virtio_balloon");
-    g_autoptr(GArray) bal = g_array_new(FALSE, FALSE, sizeof(double));
-    g_autoptr(GArray) query = g_array_new(FALSE, FALSE, sizeof(double));
-    g_autoptr(GArray) busy = g_array_new(FALSE, FALSE, sizeof(double));
-    g_autofree char *name = NULL;
-    int i;
-
-    for (i = 0; i < 1000; i++) {
-        double ms = qmp_rtt_ms(vm, "query-balloon", NULL);
-
-        g_array_append_val(query, ms);
-    }
-    for (i = 0; i < 500; i++) {
-        /* the size the guest has: nothing to move */
-        double ms = qmp_rtt_ms(vm, "balloon", "{\"value\": 1073741824}");
-
-        g_array_append_val(bal, ms);
-    }
-    /* While the balloon inflates 512 MiB. */
-    qmp_ok(vm, "balloon", "{\"value\": 536870912}");
-    for (i = 0; i < 300; i++) {
-        double ms = qmp_rtt_ms(vm, "query-balloon", NULL);
-
-        g_array_append_val(busy, ms);
-    }
     printf("  %-9s query-balloon p50 %6.3f p99 %6.3f ms | balloon p50 %6.3f"
            " p99 %6.3f ms | query in flight p50 %6.3f p99 %6.3f ms\n",
-           label, percentile(query, 0.5), percentile(query, 0.99),
-           percentile(bal, 0.5), percentile(bal, 0.99),
-           percentile(busy, 0.5), percentile(busy, 0.99));
-    name = g_strdup(ours ? "" : "baseline_");
-#define J(k, v) do { g_autofree char *key = g_strconcat(name, k, NULL); \
+           l->label, percentile(l->query, 0.5), percentile(l->query, 0.99),
+           percentile(l->bal, 0.5), percentile(l->bal, 0.99),
+           percentile(l->busy, 0.5), percentile(l->busy, 0.99));
+#define J(k, v) do { g_autofree char *key = g_strconcat(l->prefix, k, NULL); \
                      json_num(b, key, v); } while (0)
-    J("qmp_balloon_p50_ms", percentile(bal, 0.5));
-    J("qmp_balloon_p99_ms", percentile(bal, 0.99));
-    J("qmp_query_balloon_p50_ms", percentile(query, 0.5));
-    J("qmp_query_balloon_p99_ms", percentile(query, 0.99));
-    J("qmp_query_balloon_busy_p50_ms", percentile(busy, 0.5));
-    J("qmp_query_balloon_busy_p99_ms", percentile(busy, 0.99));
+    J("qmp_balloon_p50_ms", percentile(l->bal, 0.5));
+    J("qmp_balloon_p99_ms", percentile(l->bal, 0.99));
+    J("qmp_query_balloon_p50_ms", percentile(l->query, 0.5));
+    J("qmp_query_balloon_p99_ms", percentile(l->query, 0.99));
+    J("qmp_query_balloon_busy_p50_ms", percentile(l->busy, 0.5));
+    J("qmp_query_balloon_busy_p99_ms", percentile(l->busy, 0.99));
 #undef J
+}
+
+/*
+ * Both flavours run at once, and their samples alternate, so that
+ * whatever else the host does weighs on both alike.
+ */
+static void bench_latency(Bench *b)
+{
+    Latency l[2] = {
+        { "ours", "", start_vm(b->ours, 1024, 0, "virtio_balloon") },
+        { "baseline", "baseline_",
+          start_vm(b->baseline, 1024, 0, "virtio_balloon") },
+    };
+    int i, f;
+
+    for (f = 0; f < 2; f++) {
+        l[f].query = g_array_new(FALSE, FALSE, sizeof(double));
+        l[f].bal = g_array_new(FALSE, FALSE, sizeof(double));
+        l[f].busy = g_array_new(FALSE, FALSE, sizeof(double));
+    }
+    for (i = 0; i < 2000; i++) {
+        for (f = 0; f < 2; f++) {
+            double ms = qmp_rtt_ms(l[f].vm, "query-balloon", NULL);
+
+            g_array_append_val(l[f].query, ms);
+        }
+    }
+    for (i = 0; i < 500; i++) {
+        for (f = 0; f < 2; f++) {
+            /* the size the guest has: nothing to move */
+            double ms = qmp_rtt_ms(l[f].vm, "balloon",
+                                   "{\"value\": 1073741824}");
+
+            g_array_append_val(l[f].bal, ms);
+        }
+    }
+    /* While the balloon inflates 512 MiB, one flavour at a time. */
+    for (f = 0; f < 2; f++) {
+        qmp_ok(l[f].vm, "balloon", "{\"value\": 536870912}");
+        for (i = 0; i < 300; i++) {
+            double ms = qmp_rtt_ms(l[f].vm, "query-balloon", NULL);
+
+            g_array_append_val(l[f].busy, ms);
+        }
+    }
+    for (f = 0; f < 2; f++) {
+        latency_report(b, &l[f]);
+    }
+    /* The target: within 1.1x of stock in the same run. */
+    printf("  query-balloon ours/baseline: p50 %.2fx, p99 %.2fx\n",
+           percentile(l[0].query, 0.5) / percentile(l[1].query, 0.5),
+           percentile(l[0].query, 0.99) / percentile(l[1].query, 0.99));
+    json_num(b, "qmp_query_balloon_p50_ratio",
+             percentile(l[0].query, 0.5) / percentile(l[1].query, 0.5));
+    json_num(b, "qmp_query_balloon_p99_ratio",
+             percentile(l[0].query, 0.99) / percentile(l[1].query, 0.99));
+    for (f = 0; f < 2; f++) {
+        g_array_unref(l[f].query);
+        g_array_unref(l[f].bal);
+        g_array_unref(l[f].busy);
+        ubf_vm_free(l[f].vm);
+    }
 }
 
 /* ---- 2. end-to-end resize ---- */
@@ -416,10 +459,22 @@ static void bench_memory(Bench *b)
     json_num(b, "frontend_overhead_1tib_kib", ours - base);
 }
 
+/* Is part @name asked for (all are without --only)? */
+static bool bench_wanted(const char *only, const char *name)
+{
+    g_auto(GStrv) parts = NULL;
+
+    if (!only) {
+        return true;
+    }
+    parts = g_strsplit(only, ",", -1);
+    return g_strv_contains((const char * const *)parts, name);
+}
+
 int main(int argc, char **argv)
 {
     g_autofree char *ours = NULL, *baseline = NULL, *outdir = NULL;
-    g_autofree char *range_json = NULL;
+    g_autofree char *range_json = NULL, *only = NULL;
     int reps = 3;
     GOptionEntry entries[] = {
         { "qemu", 0, 0, G_OPTION_ARG_FILENAME, &ours, "our QEMU", "PATH" },
@@ -430,6 +485,9 @@ int main(int argc, char **argv)
         { "reps", 0, 0, G_OPTION_ARG_INT, &reps, "repetitions (1-8)", "N" },
         { "range-json", 0, 0, G_OPTION_ARG_STRING, &range_json,
           "bench-range's JSON line, merged in", "JSON" },
+        { "only", 0, 0, G_OPTION_ARG_STRING, &only,
+          "run only these parts (comma list: latency, resize, cpu, memory)",
+          "PARTS" },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- benchmarks");
@@ -464,15 +522,23 @@ int main(int argc, char **argv)
                                   g_getenv("UBF_ACCEL") : "tcg");
     json_num(&b, "reps", reps);
 
-    printf("QMP latency (idle, and query-balloon while 512 MiB inflate):\n");
-    bench_latency_one(&b, ours, "ours", true);
-    bench_latency_one(&b, baseline, "baseline", false);
-    printf("End-to-end resize, until the guest's MemTotal settles:\n");
-    bench_resize(&b);
-    printf("Host CPU of QEMU per GiB inflated through virtio-balloon:\n");
-    bench_inflate_cpu(&b);
-    printf("Frontend memory overhead:\n");
-    bench_memory(&b);
+    if (bench_wanted(only, "latency")) {
+        printf("QMP latency (idle, and query-balloon while 512 MiB "
+               "inflate):\n");
+        bench_latency(&b);
+    }
+    if (bench_wanted(only, "resize")) {
+        printf("End-to-end resize, until the guest's MemTotal settles:\n");
+        bench_resize(&b);
+    }
+    if (bench_wanted(only, "cpu")) {
+        printf("Host CPU of QEMU per GiB inflated through virtio-balloon:\n");
+        bench_inflate_cpu(&b);
+    }
+    if (bench_wanted(only, "memory")) {
+        printf("Frontend memory overhead:\n");
+        bench_memory(&b);
+    }
     fclose(b.series);
 
     if (range_json) {
