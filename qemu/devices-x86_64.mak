@@ -29,5 +29,8 @@ CONFIG_VIRTIO_RNG=y
 CONFIG_VIRTIO_BLK=y
 CONFIG_VIRTIO_NET=y
 
-# virtio-mouse-pci: what QEMU's own device-plug-test unplugs (tests/qtest/)
+# virtio-mouse-pci, behind a pcie-pci-bridge: what QEMU's own
+# device-plug-test unplugs (tests/qtest/)
 CONFIG_VIRTIO_INPUT=y
+CONFIG_PCIE_PCI_BRIDGE=y
+CONFIG_PCI_BRIDGE=y
