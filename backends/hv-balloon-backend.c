@@ -54,6 +54,15 @@ static void hv_balloon_backend_get_info(BalloonBackend *bb,
     added = MIN(st.hot_added, (uint64_t)info->max_size);
     if (st.connected && !st.hot_add_align) {
         info->max_size = QEMU_ALIGN_DOWN(added, HV_BALLOON_BACKEND_PAGE);
+        if (st.hot_add_max > st.hot_added) {
+            info->limit_reason = "the guest reports no hot-add support "
+                                 "(Linux and Windows guests need ACPI S4 "
+                                 "disabled, e.g. -global "
+                                 "ICH9-LPC.disable_s4=1)";
+        }
+    } else if (st.hot_add_refused) {
+        info->limit_reason = "the guest refused a hot-add; none is tried "
+                             "again until the VM is reset";
     }
     returned = MIN(st.ballooned, (uint64_t)(base - HV_BALLOON_BACKEND_PAGE) +
                    (uint64_t)added);

@@ -84,6 +84,12 @@ typedef struct BalloonBackendInfo {
      * virtio-mem.
      */
     uint64_t granularity;
+    /*
+     * Why [min_size, max_size] is narrower than what the device offers,
+     * when the guest said so (e.g. it cannot hot-add), for the user; a
+     * static string, or NULL.
+     */
+    const char *limit_reason;
 } BalloonBackendInfo;
 
 typedef struct BalloonBackend BalloonBackend;

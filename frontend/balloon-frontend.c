@@ -159,7 +159,8 @@ static void balloon_frontend_state_changed(ResizeEngine *re, ResizeState old,
     qapi_event_send_memory_resize_state((MemoryResizeState)state,
                                         re->target,
                                         resize_engine_actual(re),
-                                        state == RESIZE_STATE_FAILED ?
+                                        state == RESIZE_STATE_FAILED ||
+                                        state == RESIZE_STATE_STALLED ?
                                         re->error : NULL);
 }
 
@@ -168,7 +169,8 @@ static void balloon_frontend_stopped(ResizeEngine *re, ResizeStopReason why,
 {
     qapi_event_send_memory_resize_done(target, actual,
                                        (MemoryResizeStopReason)why,
-                                       why == RESIZE_STOP_FAILED ?
+                                       why == RESIZE_STOP_FAILED ||
+                                       why == RESIZE_STOP_STALLED ?
                                        re->error : NULL);
 }
 
@@ -566,7 +568,9 @@ static bool balloon_frontend_ballooned_per_node(MachineState *ms,
 }
 
 void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
-                       MemoryResizeNodeTargetList *nodes, Error **errp)
+                       MemoryResizeNodeTargetList *nodes,
+                       bool has_strict_nodes, bool strict_nodes,
+                       Error **errp)
 {
     MachineState *ms = current_machine;
     ResizeEngine *re = balloon_frontend_check(errp);
@@ -587,6 +591,10 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
         return;
     }
     if (!has_nodes) {
+        if (has_strict_nodes) {
+            error_setg(errp, "Parameter 'strict-nodes' needs 'nodes'");
+            return;
+        }
         balloon_frontend_request(size, "size", errp);
         return;
     }
@@ -646,8 +654,10 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
         return;
     }
     trace_balloon_frontend_request("nodes", total);
-    if (!resize_engine_request_nodes(re, targets, ballooned_s, "nodes",
-                                     balloon_frontend_now_ms(), errp)) {
+    if (!resize_engine_request_nodes(re, targets, ballooned_s,
+                                     !has_strict_nodes || strict_nodes,
+                                     "nodes", balloon_frontend_now_ms(),
+                                     errp)) {
         return;
     }
     balloon_frontend_kick(bf);
@@ -675,7 +685,8 @@ MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
     info->actual = resize_engine_actual(re);
     info->target = re->has_target ? re->target : info->actual;
     info->state = (MemoryResizeState)re->state;
-    if (re->state == RESIZE_STATE_FAILED && re->error) {
+    if ((re->state == RESIZE_STATE_FAILED ||
+         re->state == RESIZE_STATE_STALLED) && re->error) {
         info->error = g_strdup(re->error);
     }
     resize_engine_progress(re, &info->done, &info->todo);
@@ -697,6 +708,11 @@ MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
         if (bi.hot_added) {
             b->has_hot_added = true;
             b->hot_added = bi.hot_added;
+        }
+        if (re->in_flight && slot->is_short) {
+            b->has_shortfall = true;
+            b->shortfall = slot->short_by;
+            b->reason = g_strdup(slot->reason);
         }
         QAPI_LIST_APPEND(tail_b, b);
     }

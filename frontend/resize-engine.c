@@ -1,6 +1,17 @@
 /*
  * Unified balloon frontend: backend registry, planner and resize driver
  *
+ * A request is a target guest size.  The planner gives each backend a
+ * contribution (its share), the driver runs the plan in phases (balloons
+ * give back, virtio-mem moves, balloons take) and watches each backend:
+ * one that stops short of its share (no progress for 3 s or a third of
+ * the stall timeout, its driver gone, or its range no longer reaching
+ * the share) is marked short, and the rest is planned again over the
+ * others; a short backend is then asked only for what the others cannot
+ * do, and tried again after retry_ms.  The request is reached when the
+ * guest size equals the target, and stalled only when nothing moved for
+ * the stall timeout.
+ *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -17,6 +28,18 @@
 
 /* Default: no progress for this long means the guest is stuck. */
 #define RESIZE_ENGINE_DEFAULT_STALL_MS (30 * 1000)
+
+/*
+ * A backend that made no progress for this long (or a third of the stall
+ * timeout, if shorter) while others could go on is short.
+ */
+#define RESIZE_ENGINE_SHORT_MS (3 * 1000)
+
+/* Default: a backend that fell short is asked again after this long. */
+#define RESIZE_ENGINE_DEFAULT_RETRY_MS (60 * 1000)
+
+/* Plans in a row that end short of the target before it is stalled. */
+#define RESIZE_ENGINE_MAX_IDLE_REPLANS 2
 
 static bool resize_engine_is_balloon(ResizeSlot *slot)
 {
@@ -37,6 +60,7 @@ void resize_engine_init(ResizeEngine *re, const ResizeEngineOps *ops,
     re->opaque = opaque;
     re->base = base;
     re->stall_ms = RESIZE_ENGINE_DEFAULT_STALL_MS;
+    re->retry_ms = RESIZE_ENGINE_DEFAULT_RETRY_MS;
     re->state = RESIZE_STATE_IDLE;
     re->phase = RESIZE_PHASE_DONE;
     re->policy = RESIZE_POLICY_PROPORTIONAL;
@@ -82,6 +106,7 @@ void resize_engine_add(ResizeEngine *re, BalloonBackend *bb)
 
     g_assert(bb->klass && bb->id && !resize_engine_slot(re, bb));
     slot->bb = bb;
+    slot->asked = -1;
     if (balloon_backend_is_balloon(bb)) {
         QTAILQ_FOREACH(first_plug, &re->backends, next) {
             if (!resize_engine_is_balloon(first_plug)) {
@@ -99,6 +124,9 @@ bool resize_engine_remove(ResizeEngine *re, BalloonBackend *bb)
 
     if (!slot) {
         return false;
+    }
+    if (re->balloon == slot) {
+        re->balloon = NULL;
     }
     QTAILQ_REMOVE(&re->backends, slot, next);
     g_free(slot);
@@ -135,9 +163,31 @@ int64_t resize_engine_actual(ResizeEngine *re)
     return actual;
 }
 
-static ResizeSlot *resize_engine_active_slot(ResizeEngine *re)
+/* The most the virtio-mem devices can plug in all. */
+static int64_t resize_engine_plug_capacity(ResizeEngine *re)
+{
+    ResizeSlot *slot;
+    int64_t cap = 0;
+
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        BalloonBackendInfo info;
+
+        if (!resize_engine_is_balloon(slot)) {
+            resize_engine_info(slot, &info);
+            cap += info.max_size;
+        }
+    }
+    return cap;
+}
+
+/*
+ * The balloon a plan for @want bytes over base is built on (see
+ * resize_engine_active_balloon()).
+ */
+static ResizeSlot *resize_engine_pick_balloon(ResizeEngine *re, int64_t want)
 {
     ResizeSlot *slot, *first = NULL, *connected = NULL, *pending = NULL;
+    ResizeSlot *can_add = NULL;
 
     QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
@@ -156,41 +206,74 @@ static ResizeSlot *resize_engine_active_slot(ResizeEngine *re)
         if (info.driver_pending && !pending) {
             pending = slot;
         }
+        if (!info.driver_connected && info.max_size > 0 && !can_add) {
+            can_add = slot;
+        }
         if (!first) {
             first = slot;
         }
+    }
+    /* Only hot-add reaches it: the balloon that can, once its driver is up */
+    if (can_add && want > resize_engine_plug_capacity(re)) {
+        return can_add;
     }
     return connected ? connected : pending ? pending : first;
 }
 
 BalloonBackend *resize_engine_active_balloon(ResizeEngine *re)
 {
-    ResizeSlot *slot = resize_engine_active_slot(re);
+    ResizeSlot *slot = resize_engine_pick_balloon(
+        re, re->has_target ? re->target - re->base : 0);
 
     return slot ? slot->bb : NULL;
 }
 
 bool resize_engine_limits(ResizeEngine *re, int64_t *min, int64_t *max)
 {
-    ResizeSlot *slot, *balloon = resize_engine_active_slot(re);
-    int64_t lo = re->base, hi = re->base;
+    ResizeSlot *slot;
+    int64_t lo = re->base, hi = re->base, balloon_lo = 0, balloon_hi = 0;
 
     if (QTAILQ_EMPTY(&re->backends)) {
         return false;
     }
+    /*
+     * Every virtio-mem device, and one balloon (the one that reaches
+     * furthest), whether or not its driver is up yet: a request beyond
+     * what the drivers connected now can do waits for the others.
+     */
     QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
 
-        if (resize_engine_is_balloon(slot) && slot != balloon) {
-            continue;       /* an idle balloon is not part of any plan */
-        }
         resize_engine_info(slot, &info);
-        lo += info.min_size;
-        hi += info.max_size;
+        if (resize_engine_is_balloon(slot)) {
+            balloon_lo = MIN(balloon_lo, info.min_size);
+            balloon_hi = MAX(balloon_hi, info.max_size);
+        } else {
+            lo += info.min_size;
+            hi += info.max_size;
+        }
     }
-    *min = MAX(MAX(lo, re->floor), RESIZE_ENGINE_PAGE);
-    *max = hi;
+    *min = MAX(MAX(lo + balloon_lo, re->floor), RESIZE_ENGINE_PAGE);
+    *max = hi + balloon_hi;
     return true;
+}
+
+/* Why the range is narrower than the devices offer, or NULL (for errors). */
+static char *resize_engine_limit_reasons(ResizeEngine *re)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    ResizeSlot *slot;
+
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        BalloonBackendInfo info;
+
+        resize_engine_info(slot, &info);
+        if (info.limit_reason) {
+            g_string_append_printf(s, "%s%s: %s", s->len ? "; " : "",
+                                   slot->bb->id, info.limit_reason);
+        }
+    }
+    return s->len ? g_string_free(g_steal_pointer(&s), FALSE) : NULL;
 }
 
 /* The node a backend's memory counts to (node 0 without NUMA). */
@@ -200,29 +283,55 @@ static int resize_engine_node_of(ResizeEngine *re,
     return info->node >= 0 && info->node < re->nb_nodes ? info->node : 0;
 }
 
+/*
+ * The contributions @slot may be planned for: its range, and, with
+ * @soft, not past where it stopped short.
+ */
+static void resize_engine_bounds(ResizeSlot *slot,
+                                 const BalloonBackendInfo *info, bool soft,
+                                 int64_t *lo, int64_t *hi)
+{
+    *lo = info->min_size;
+    *hi = info->max_size;
+    if (soft && slot->is_short) {
+        if (slot->short_down) {
+            *lo = MIN(MAX(*lo, slot->short_at), *hi);
+        } else {
+            *hi = MAX(MIN(*hi, slot->short_at), *lo);
+        }
+    }
+}
+
 /* What each node's virtio-mem devices can take. */
 typedef struct ResizeNodePlan {
-    int64_t cap;            /* sum of the devices' maximum */
+    int64_t cap;            /* sum of the devices' maximum (soft) */
+    int64_t floor;          /* sum of the devices' minimum (soft) */
     int64_t plugged;        /* sum of the devices' size now */
     uint64_t gran;          /* largest device block size */
     int64_t amount;         /* planned plugged bytes */
+    bool keep;              /* the node's devices stay as they are */
 } ResizeNodePlan;
 
-static void resize_engine_node_caps(ResizeEngine *re, ResizeNodePlan *np)
+/* Per node: what the devices can take; with @soft, as they could go. */
+static void resize_engine_node_caps(ResizeEngine *re, ResizeNodePlan *np,
+                                    bool soft)
 {
     ResizeSlot *slot;
 
     memset(np, 0, sizeof(*np) * re->nb_nodes);
     QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
+        int64_t lo, hi;
         int n;
 
         if (resize_engine_is_balloon(slot)) {
             continue;
         }
         resize_engine_info(slot, &info);
+        resize_engine_bounds(slot, &info, soft, &lo, &hi);
         n = resize_engine_node_of(re, &info);
-        np[n].cap += info.max_size;
+        np[n].cap += hi;
+        np[n].floor += lo;
         np[n].plugged += info.size;
         np[n].gran = MAX(np[n].gran, info.granularity);
     }
@@ -239,15 +348,6 @@ static int resize_engine_node_order(ResizeEngine *re, int i)
     return i == 0 ? prefer : (i <= prefer ? i - 1 : i);
 }
 
-/*
- * Share @total bytes of plugged memory among the nodes by the policy,
- * each node within its capacity: "fill" and "prefer" fill nodes in
- * order, "proportional" gives each node a share of its boot memory
- * (water-filling: what a full node cannot take goes to the others in the
- * same proportion).  Shares are then rounded to each node's block size,
- * the rest going, block by block, to nodes in order; with @may_exceed
- * the last block may go past @total (a balloon takes the excess back).
- */
 static void resize_engine_distribute(ResizeEngine *re, ResizeNodePlan *np,
                                      int64_t total, bool may_exceed)
 {
@@ -324,11 +424,13 @@ static void resize_engine_distribute(ResizeEngine *re, ResizeNodePlan *np,
 
 /* Put @slot in the plan: from @size now to @planned. */
 static void resize_engine_plan_slot(ResizeSlot *slot, int64_t size,
-                                    int64_t planned)
+                                    int64_t planned, int64_t now_ms)
 {
     slot->in_plan = true;
     slot->start = size;
     slot->planned = planned;
+    slot->best_dist = ABS(planned - size);
+    slot->progress_ms = now_ms;
     trace_resize_engine_plan_backend(slot->bb->id, size, planned);
 }
 
@@ -344,34 +446,98 @@ static void resize_engine_unplan(ResizeEngine *re)
 
 /*
  * Plan the virtio-mem devices: node @n's devices, in registration order,
- * share np[n].amount (nodes with amount < 0 keep their devices as they
- * are).  Returns the bytes planned in all.
+ * share np[n].amount (the devices of a node with @keep stay as they
+ * are): each first gets its minimum, then up to its maximum, within
+ * where it could go if it fell short.  np[n].amount is left with what
+ * they could not take.  Returns the bytes planned in all.
  */
-static int64_t resize_engine_plan_mem(ResizeEngine *re, ResizeNodePlan *np)
+static int64_t resize_engine_plan_mem(ResizeEngine *re, ResizeNodePlan *np,
+                                      int64_t now_ms)
 {
     ResizeSlot *slot;
     int64_t plugged = 0;
+    int pass;
+
+    /* Pass 0: each device its share within where it could go (soft). */
+    for (pass = 0; pass < 2; pass++) {
+        QTAILQ_FOREACH(slot, &re->backends, next) {
+            BalloonBackendInfo info;
+            int64_t lo, hi, planned;
+            int n;
+
+            if (resize_engine_is_balloon(slot)) {
+                continue;
+            }
+            resize_engine_info(slot, &info);
+            n = resize_engine_node_of(re, &info);
+            if (pass == 0) {
+                resize_engine_bounds(slot, &info, true, &lo, &hi);
+                if (np[n].keep) {
+                    planned = info.size;
+                } else {
+                    planned = lo;
+                    np[n].amount -= lo;
+                }
+                resize_engine_plan_slot(slot, info.size, planned, now_ms);
+                continue;
+            }
+            /* Pass 1: what is left of the node's amount, in order. */
+            if (np[n].keep || np[n].amount <= 0) {
+                continue;
+            }
+            resize_engine_bounds(slot, &info, true, &lo, &hi);
+            planned = MIN(slot->planned + np[n].amount, hi);
+            np[n].amount -= planned - slot->planned;
+            slot->planned = planned;
+            trace_resize_engine_plan_backend(slot->bb->id, info.size,
+                                             planned);
+        }
+    }
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        if (slot->in_plan && !resize_engine_is_balloon(slot)) {
+            plugged += slot->planned;
+        }
+    }
+    return plugged;
+}
+
+/*
+ * Give @residual bytes (what the plan cannot place) to the short
+ * backends, within their real range: they are asked only for what
+ * nobody else can do.  With @node >= 0 only that node's virtio-mem
+ * devices.  Returns what is still left.
+ */
+static int64_t resize_engine_plan_residual(ResizeEngine *re, int64_t residual,
+                                           int node)
+{
+    ResizeSlot *slot;
 
     QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
-        int64_t planned;
-        int n;
+        int64_t lo, hi, give;
 
-        if (resize_engine_is_balloon(slot)) {
+        if (!residual) {
+            break;
+        }
+        if (!slot->in_plan || !slot->is_short) {
             continue;
         }
         resize_engine_info(slot, &info);
-        n = resize_engine_node_of(re, &info);
-        if (np[n].amount < 0) {
-            planned = info.size;
-        } else {
-            planned = MIN(np[n].amount, info.max_size);
-            np[n].amount -= planned;
+        if (node >= 0 && (resize_engine_is_balloon(slot) ||
+                          resize_engine_node_of(re, &info) != node)) {
+            continue;
         }
-        resize_engine_plan_slot(slot, info.size, planned);
-        plugged += planned;
+        resize_engine_bounds(slot, &info, false, &lo, &hi);
+        give = residual > 0 ? MIN(residual, hi - slot->planned)
+                            : MAX(residual, lo - slot->planned);
+        give = QEMU_ALIGN_DOWN(ABS(give), (int64_t)info.granularity) *
+               (give < 0 ? -1 : 1);
+        slot->planned += give;
+        residual -= give;
+        trace_resize_engine_plan_backend(slot->bb->id, info.size,
+                                         slot->planned);
     }
-    return plugged;
+    return residual;
 }
 
 /*
@@ -379,36 +545,96 @@ static int64_t resize_engine_plan_mem(ResizeEngine *re, ResizeNodePlan *np)
  * to virtio-mem first (shared among nodes by the policy, block-aligned)
  * with the balloon taking back the sub-block excess, then to the
  * balloon's own hot-add (hv-balloon).  Shrinking unplugs virtio-mem to
- * the policy's share first, then balloons the rest.
+ * the policy's share first, then balloons the rest.  Balloons other than
+ * the one the plan is built on give back what they hold.  Per-node
+ * requests (re->by_node) plan each listed node's virtio-mem for its
+ * amount and leave the balloon where it is.  Short backends get only
+ * what the others cannot take; what nobody can is re->unreachable.
  */
-static void resize_engine_plan(ResizeEngine *re, int64_t target)
+static void resize_engine_plan(ResizeEngine *re, int64_t target,
+                               int64_t now_ms)
 {
-    ResizeSlot *balloon = resize_engine_active_slot(re);
     g_autofree ResizeNodePlan *np = g_new0(ResizeNodePlan, re->nb_nodes);
+    ResizeSlot *slot, *balloon;
     BalloonBackendInfo binfo;
     int64_t want = target - re->base;
-    int64_t plugged, rest, planned;
+    int64_t plugged, others = 0, residual;
+    int n;
 
     trace_resize_engine_plan(target, resize_engine_actual(re));
+    balloon = re->balloon = resize_engine_pick_balloon(re, want);
     resize_engine_unplan(re);
-    resize_engine_node_caps(re, np);
-    resize_engine_distribute(re, np, MAX(want, 0), balloon != NULL);
-    plugged = resize_engine_plan_mem(re, np);
-    rest = MAX(want, 0) - plugged;
-
-    if (balloon) {
-        resize_engine_info(balloon, &binfo);
-        if (want <= 0) {
-            planned = want;
-        } else if (rest > 0) {
-            planned = ROUND_UP(rest, binfo.granularity);
-        } else {
-            /* Give back the part of the last block beyond the target. */
-            planned = want - plugged;
+    resize_engine_node_caps(re, np, true);
+    if (re->by_node) {
+        for (n = 0; n < re->nb_nodes; n++) {
+            np[n].amount = re->node_amount[n];
+            np[n].keep = re->node_amount[n] < 0;
         }
-        planned = MAX(MIN(planned, binfo.max_size), binfo.min_size);
-        resize_engine_plan_slot(balloon, binfo.size, planned);
+    } else {
+        resize_engine_distribute(re, np, MAX(want, 0), balloon != NULL);
+        for (n = 0; n < re->nb_nodes; n++) {
+            np[n].amount = MAX(np[n].amount, np[n].floor);
+        }
     }
+    plugged = resize_engine_plan_mem(re, np, now_ms);
+    if (re->by_node && re->strict_nodes) {
+        /* What a node's devices could not take stays in the node... */
+        for (n = 0; n < re->nb_nodes; n++) {
+            if (!np[n].keep && np[n].amount) {
+                int64_t left = resize_engine_plan_residual(re, np[n].amount,
+                                                           n);
+
+                plugged += np[n].amount - left;
+                np[n].amount = left;
+            }
+        }
+    }
+
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        BalloonBackendInfo info;
+        int64_t lo, hi;
+
+        if (!resize_engine_is_balloon(slot) || slot == balloon) {
+            continue;
+        }
+        resize_engine_info(slot, &info);
+        resize_engine_bounds(slot, &info, true, &lo, &hi);
+        resize_engine_plan_slot(slot, info.size,
+                                info.driver_connected &&
+                                !(re->by_node && re->strict_nodes) ?
+                                MIN(MAX(0, lo), hi) : info.size, now_ms);
+        others += slot->planned;
+    }
+
+    residual = want - plugged - others;
+    if (balloon) {
+        int64_t lo, hi, planned;
+
+        resize_engine_info(balloon, &binfo);
+        resize_engine_bounds(balloon, &binfo, true, &lo, &hi);
+        if (re->by_node && re->strict_nodes) {
+            /* ...and the balloon, not node-aware, stays where it is. */
+            planned = binfo.size;
+        } else {
+            planned = ROUND_UP(residual, (int64_t)binfo.granularity);
+            planned = MAX(MIN(planned, hi), lo);
+        }
+        resize_engine_plan_slot(balloon, binfo.size, planned, now_ms);
+        residual -= planned;
+    }
+    if (re->by_node && re->strict_nodes) {
+        /* What the nodes' own devices cannot do */
+        residual = 0;
+        for (n = 0; n < re->nb_nodes; n++) {
+            if (!np[n].keep) {
+                residual += ABS(np[n].amount);
+            }
+        }
+        re->unreachable = residual;
+        return;
+    }
+    residual = resize_engine_plan_residual(re, residual, -1);
+    re->unreachable = ABS(residual);
 }
 
 /* Which phase moves @slot from @size to its planned contribution. */
@@ -465,11 +691,11 @@ static void resize_engine_stop(ResizeEngine *re, ResizeStopReason why)
     }
 }
 
-/* Remember why the request in flight failed, for the user. */
-static void resize_engine_set_error(ResizeEngine *re, Error *err)
+/* Remember why the request in flight failed or stalled, for the user. */
+static void resize_engine_set_error(ResizeEngine *re, const char *msg)
 {
     g_free(re->error);
-    re->error = g_strdup(error_get_pretty(err));
+    re->error = g_strdup(msg);
 }
 
 /* The request in flight stops: reached (idle) or failed. */
@@ -477,6 +703,7 @@ static void resize_engine_finish(ResizeEngine *re, ResizeStopReason why)
 {
     g_assert(why == RESIZE_STOP_REACHED || why == RESIZE_STOP_FAILED);
     re->phase = RESIZE_PHASE_DONE;
+    re->in_flight = false;
     resize_engine_set_state(re, why == RESIZE_STOP_REACHED ?
                                 RESIZE_STATE_IDLE : RESIZE_STATE_FAILED);
     resize_engine_stop(re, why);
@@ -485,7 +712,7 @@ static void resize_engine_finish(ResizeEngine *re, ResizeStopReason why)
 /* The request in flight fails with @err (freed): the user learns why. */
 static void resize_engine_fail(ResizeEngine *re, Error *err)
 {
-    resize_engine_set_error(re, err);
+    resize_engine_set_error(re, error_get_pretty(err));
     error_free(err);
     resize_engine_finish(re, RESIZE_STOP_FAILED);
 }
@@ -509,6 +736,35 @@ static int64_t resize_engine_remaining(ResizeEngine *re)
 }
 
 /*
+ * Must @slot be asked for its planned contribution?  When it has to
+ * move, unless it was asked for just that already (or with @force).  When
+ * it is there already, only to stop an older request it had been given
+ * (an idle balloon never asked for anything is left alone).
+ */
+static bool resize_engine_needs_ask(ResizeEngine *re, ResizeSlot *slot,
+                                    int64_t size, bool force)
+{
+    if (size != slot->planned) {
+        return force || slot->asked != slot->planned;
+    }
+    if (slot->asked == -1 && resize_engine_is_balloon(slot) &&
+        slot != re->balloon) {
+        return false;
+    }
+    return force || slot->asked != slot->planned;
+}
+
+/* Ask @slot for @size (and remember it was asked). */
+static bool resize_engine_ask(ResizeSlot *slot, int64_t size, Error **errp)
+{
+    if (!balloon_backend_set_target(slot->bb, size, errp)) {
+        return false;
+    }
+    slot->asked = size;
+    return true;
+}
+
+/*
  * Put every backend already asked (those of phases up to @upto, but
  * @refused, which did not move) back to where it was when the plan
  * began, and take all out of the plan.  A backend that refuses even that
@@ -525,7 +781,7 @@ static void resize_engine_rollback(ResizeEngine *re, ResizePhase upto,
         if (slot->in_plan && slot != refused &&
             resize_engine_phase_of(slot, slot->start) <= upto) {
             trace_resize_engine_rollback(slot->bb->id, slot->start);
-            if (!balloon_backend_set_target(slot->bb, slot->start, &err)) {
+            if (!resize_engine_ask(slot, slot->start, &err)) {
                 trace_resize_engine_rollback_failed(slot->bb->id,
                                                     error_get_pretty(err));
                 g_string_append_printf(failures, "%s%s",
@@ -539,12 +795,13 @@ static void resize_engine_rollback(ResizeEngine *re, ResizePhase upto,
 }
 
 /*
- * Ask every backend of @phase for its planned contribution.  All or
- * nothing: if one refuses, roll back every backend asked so far and
- * fail with its message (and what the rollback could not undo).
+ * Ask every backend of @phase for its planned contribution (those
+ * already asked for it only with @force).  All or nothing: if one
+ * refuses, roll back every backend asked so far and fail with its
+ * message (and what the rollback could not undo).
  */
 static bool resize_engine_issue(ResizeEngine *re, ResizePhase phase,
-                                Error **errp)
+                                bool force, Error **errp)
 {
     ResizeSlot *slot;
 
@@ -553,10 +810,12 @@ static bool resize_engine_issue(ResizeEngine *re, ResizePhase phase,
         g_autoptr(GString) failures = NULL;
         Error *err = NULL;
 
-        if (!resize_engine_in_phase(slot, phase)) {
+        if (!resize_engine_in_phase(slot, phase) ||
+            !resize_engine_needs_ask(re, slot, slot->start,
+                                     force || re->ask_again)) {
             continue;
         }
-        if (balloon_backend_set_target(slot->bb, slot->planned, &err)) {
+        if (resize_engine_ask(slot, slot->planned, &err)) {
             continue;
         }
         failures = g_string_new(NULL);
@@ -623,21 +882,152 @@ static bool resize_engine_advance(ResizeEngine *re, Error **errp)
         trace_resize_engine_phase_end(resize_engine_phase_str(re->phase));
         re->phase++;
         if (re->phase < RESIZE_PHASE_DONE &&
-            !resize_engine_issue(re, re->phase, errp)) {
+            !resize_engine_issue(re, re->phase, false, errp)) {
             return false;
         }
     }
     return true;
 }
 
+/* Why @slot, in the plan, stopped short of it (no progress). */
+static const char *resize_engine_short_reason(ResizeSlot *slot,
+                                              const BalloonBackendInfo *info)
+{
+    bool down = slot->planned < info->size;
+
+    if (!resize_engine_is_balloon(slot)) {
+        return down ? "the guest did not unplug more (its memory is in use "
+                      "or not movable)"
+                    : "the guest did not plug more";
+    }
+    if (down) {
+        return "the guest cannot free more memory";
+    }
+    return info->size >= 0 ? "the guest did not take more hot-added memory"
+                           : "the guest did not take memory back";
+}
+
+/*
+ * Mark the backends of the current phase that stopped short of their
+ * share: their range no longer reaches it, their driver went away, or
+ * they made no progress for RESIZE_ENGINE_SHORT_MS (a third of the stall
+ * timeout if that is shorter).  True if one did.
+ */
+static bool resize_engine_find_short(ResizeEngine *re, int64_t now_ms)
+{
+    int64_t short_ms = MAX(MIN(re->stall_ms / 3, RESIZE_ENGINE_SHORT_MS), 1);
+    ResizeSlot *slot;
+    bool found = false;
+
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        BalloonBackendInfo info;
+        const char *reason = NULL;
+        int64_t dist;
+
+        if (!resize_engine_in_phase(slot, re->phase) || slot->is_short) {
+            continue;
+        }
+        resize_engine_info(slot, &info);
+        slot->was_connected |= info.driver_connected;
+        dist = ABS(slot->planned - info.size);
+        if (!dist) {
+            continue;
+        }
+        if (slot->planned > info.max_size || slot->planned < info.min_size) {
+            reason = info.limit_reason ? info.limit_reason :
+                     slot->planned > info.max_size ?
+                     "it cannot grow that far any more" :
+                     "it cannot shrink that far any more";
+        } else if (!info.driver_connected) {
+            if (slot->was_connected && !info.driver_pending) {
+                reason = "its guest driver went away";
+            }
+            /* Waiting for a driver is not a lack of progress. */
+            slot->best_dist = dist;
+            slot->progress_ms = now_ms;
+        } else if (dist < slot->best_dist) {
+            slot->best_dist = dist;
+            slot->progress_ms = now_ms;
+        } else if (now_ms - slot->progress_ms >= short_ms) {
+            reason = resize_engine_short_reason(slot, &info);
+        }
+        if (!reason) {
+            continue;
+        }
+        slot->is_short = true;
+        slot->short_at = info.size;
+        slot->short_by = dist;
+        slot->short_down = slot->planned < info.size;
+        slot->reason = reason;
+        slot->retry_at_ms = now_ms + re->retry_ms;
+        trace_resize_engine_short(slot->bb->id, dist, reason);
+        found = true;
+    }
+    return found;
+}
+
+/* Forget the shortfalls whose retry time came (all with @all). */
+static bool resize_engine_expire_short(ResizeEngine *re, int64_t now_ms,
+                                       bool all)
+{
+    ResizeSlot *slot;
+    bool any = false;
+
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        if (slot->is_short && (all || now_ms >= slot->retry_at_ms)) {
+            slot->is_short = false;
+            slot->reason = NULL;
+            any = true;
+        }
+    }
+    return any;
+}
+
+char *resize_engine_shortfall_str(ResizeEngine *re)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    ResizeSlot *slot;
+
+    if (!re->in_flight) {
+        return NULL;
+    }
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        BalloonBackendInfo info;
+        int64_t dist;
+
+        if (!slot->in_plan) {
+            continue;
+        }
+        resize_engine_info(slot, &info);
+        dist = slot->is_short ? slot->short_by
+                              : ABS(slot->planned - info.size);
+        if (!dist) {
+            continue;
+        }
+        g_string_append_printf(s, "%s%s is %" PRId64 " bytes short: %s",
+                               s->len ? "; " : "", slot->bb->id, dist,
+                               slot->is_short ? slot->reason :
+                               !info.driver_connected ?
+                               "its guest driver is not there" :
+                               resize_engine_short_reason(slot, &info));
+    }
+    if (re->unreachable) {
+        g_string_append_printf(s, "%s%" PRId64 " bytes no backend can "
+                               "reach now", s->len ? "; " : "",
+                               re->unreachable);
+    }
+    return s->len ? g_string_free(g_steal_pointer(&s), FALSE) : NULL;
+}
+
 /*
  * Start the plan the slots' in_plan/planned describe, toward @target:
  * backends already where the plan wants them stop any older move, then
- * the first phase is issued.  On error the engine is left failed, with
- * the message in re->error, and no stop is reported.
+ * the first phase is issued.  A @fresh request starts the stall clock;
+ * a replan of one in flight keeps it.  On error the engine is left
+ * failed, with the message in re->error, and no stop is reported.
  */
 static bool resize_engine_start(ResizeEngine *re, int64_t target,
-                                int64_t now_ms, Error **errp)
+                                bool fresh, int64_t now_ms, Error **errp)
 {
     ResizeSlot *slot;
     Error *err = NULL;
@@ -650,8 +1040,10 @@ static bool resize_engine_start(ResizeEngine *re, int64_t target,
             continue;
         }
         resize_engine_info(slot, &info);
+        /* Those already there stop any older move at once. */
         if (info.size == slot->planned &&
-            !balloon_backend_set_target(slot->bb, slot->planned, &err)) {
+            resize_engine_needs_ask(re, slot, info.size, false) &&
+            !resize_engine_ask(slot, slot->planned, &err)) {
             resize_engine_unplan(re);
             break;
         }
@@ -659,50 +1051,83 @@ static bool resize_engine_start(ResizeEngine *re, int64_t target,
 
     re->has_target = true;
     re->target = target;
+    re->in_flight = true;
     re->todo = resize_engine_remaining(re);
     re->best_remaining = re->todo;
-    re->last_progress_ms = now_ms;
+    if (fresh) {
+        re->last_progress_ms = now_ms;
+        re->idle_replans = 0;
+    }
+    re->next_retry_ms = now_ms + re->retry_ms;
     re->phase = RESIZE_PHASE_DEFLATE;
-    if (err || !resize_engine_issue(re, re->phase, &err) ||
+    if (err || !resize_engine_issue(re, re->phase, false, &err) ||
         !resize_engine_advance(re, &err)) {
         re->has_target = false;
+        re->in_flight = false;
         re->phase = RESIZE_PHASE_DONE;
-        resize_engine_set_error(re, err);
+        resize_engine_set_error(re, error_get_pretty(err));
         error_propagate(errp, err);
         resize_engine_set_state(re, RESIZE_STATE_FAILED);
         return false;
     }
-    if (re->phase == RESIZE_PHASE_DONE) {
+    if (re->phase == RESIZE_PHASE_DONE &&
+        resize_engine_actual(re) == target) {
         /* Nothing to move: the guest already has the target. */
         resize_engine_finish(re, RESIZE_STOP_REACHED);
         return true;
     }
-    resize_engine_set_state(re, resize_engine_phase_waits_driver(re, re->phase)
+    if (re->state != RESIZE_STATE_STALLED) {
+        resize_engine_set_state(re, re->phase < RESIZE_PHASE_DONE &&
+                                resize_engine_phase_waits_driver(re,
+                                                                 re->phase)
                                 ? RESIZE_STATE_NO_GUEST_DRIVER
                                 : RESIZE_STATE_RESIZING);
+    }
     resize_engine_tick(re, now_ms);
     return true;
 }
 
 /*
- * Plan @target again from where the backends are now (@why says what
- * made it necessary) and start it; a failure ends the request, reported.
+ * Plan the request in flight again from where the backends are now
+ * (@why says what made it necessary) and start it; a failure ends the
+ * request, reported.  With @ask_again, backends are asked even for what
+ * they were asked before (they may have lost it: the guest size is not
+ * what the plan expected, or it is a retry).
  */
-static bool resize_engine_replan(ResizeEngine *re, int64_t target,
-                                 const char *why, int64_t now_ms)
+static void resize_engine_replan(ResizeEngine *re, const char *why,
+                                 bool ask_again, int64_t now_ms)
 {
+    int64_t moved = MAX(re->todo - resize_engine_remaining(re), 0);
     Error *err = NULL;
 
-    trace_resize_engine_replan(why, target);
-    resize_engine_plan(re, target);
-    if (!resize_engine_start(re, target, now_ms, &err)) {
+    trace_resize_engine_replan(why, re->target);
+    resize_engine_plan(re, re->target, now_ms);
+    re->ask_again = ask_again;
+    if (!resize_engine_start(re, re->target, false, now_ms, &err)) {
         /* Keep the target: it is still what the user asked for. */
         re->has_target = true;
         resize_engine_stop(re, RESIZE_STOP_FAILED);
         error_free(err);
-        return false;
+        return;
     }
-    return true;
+    re->todo += moved;
+}
+
+/*
+ * A new request: what the last one learnt of drivers is stale, and the
+ * shortfalls whose retry time came are forgotten.
+ */
+static void resize_engine_new_request(ResizeEngine *re, int64_t now_ms)
+{
+    ResizeSlot *slot;
+
+    if (re->in_flight) {
+        resize_engine_stop(re, RESIZE_STOP_REPLACED);
+    }
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        slot->was_connected = false;
+    }
+    resize_engine_expire_short(re, now_ms, false);
 }
 
 bool resize_engine_request(ResizeEngine *re, int64_t target,
@@ -715,32 +1140,43 @@ bool resize_engine_request(ResizeEngine *re, int64_t target,
         return false;
     }
     if (target <= 0 || target < min || target > max) {
+        g_autofree char *why = target > max ?
+                               resize_engine_limit_reasons(re) : NULL;
+
         error_setg(errp, "Parameter '%s' expects a guest size from %" PRId64
-                   " to %" PRId64 " bytes", param, min, max);
+                   " to %" PRId64 " bytes%s%s%s", param, min, max,
+                   why ? " (" : "", why ? why : "", why ? ")" : "");
         return false;
     }
     target = ROUND_UP(target, RESIZE_ENGINE_PAGE);
     target = MIN(target, max);
 
-    if (resize_engine_busy(re)) {
-        resize_engine_stop(re, RESIZE_STOP_REPLACED);
-    }
-    resize_engine_plan(re, target);
-    return resize_engine_start(re, target, now_ms, errp);
+    resize_engine_new_request(re, now_ms);
+    re->by_node = false;
+    resize_engine_plan(re, target, now_ms);
+    re->ask_again = false;
+    return resize_engine_start(re, target, true, now_ms, errp);
 }
 
 bool resize_engine_reapply(ResizeEngine *re, int64_t now_ms)
 {
     int64_t min, max;
+    ResizeSlot *slot;
 
     if (!re->has_target || !resize_engine_limits(re, &min, &max)) {
         return false;
     }
-    if (resize_engine_busy(re)) {
-        resize_engine_stop(re, RESIZE_STOP_REPLACED);
+    resize_engine_new_request(re, now_ms);
+    /* A new boot: whatever the guest could not do before, nor asked. */
+    resize_engine_expire_short(re, now_ms, true);
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        slot->asked = -1;
     }
-    resize_engine_replan(re, MIN(MAX(re->target, min), max), "reset",
-                         now_ms);
+    re->target = MIN(MAX(re->target, min), max);
+    re->by_node = false;
+    re->last_progress_ms = now_ms;
+    re->idle_replans = 0;
+    resize_engine_replan(re, "reset", true, now_ms);
     return true;
 }
 
@@ -751,19 +1187,19 @@ void resize_engine_node_limits(ResizeEngine *re, int node,
     g_autofree ResizeNodePlan *np = g_new0(ResizeNodePlan, re->nb_nodes);
 
     g_assert(node >= 0 && node < re->nb_nodes);
-    resize_engine_node_caps(re, np);
+    resize_engine_node_caps(re, np, false);
     *min = re->node_boot[node] - ballooned;
     *max = *min + np[node].cap;
     *step = np[node].gran ? np[node].gran : RESIZE_ENGINE_PAGE;
 }
 
 bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
-                                 const int64_t *ballooned,
+                                 const int64_t *ballooned, bool strict,
                                  const char *param, int64_t now_ms,
                                  Error **errp)
 {
     g_autofree ResizeNodePlan *np = g_new0(ResizeNodePlan, re->nb_nodes);
-    ResizeSlot *balloon;
+    int64_t amount[RESIZE_ENGINE_MAX_NODES];
     int64_t target = resize_engine_actual(re);
     int n;
 
@@ -771,12 +1207,12 @@ bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
         error_setg(errp, "No memory resize backend is present");
         return false;
     }
-    resize_engine_node_caps(re, np);
+    resize_engine_node_caps(re, np, false);
     for (n = 0; n < re->nb_nodes; n++) {
         int64_t min, max, plug;
         uint64_t step;
 
-        np[n].amount = -1;
+        amount[n] = -1;
         if (targets[n] < 0) {
             continue;
         }
@@ -789,25 +1225,17 @@ bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
                        n, min, max, step);
             return false;
         }
-        np[n].amount = plug;
+        amount[n] = plug;
         target += plug - np[n].plugged;
     }
 
-    if (resize_engine_busy(re)) {
-        resize_engine_stop(re, RESIZE_STOP_REPLACED);
-    }
-    trace_resize_engine_plan(target, resize_engine_actual(re));
-    resize_engine_unplan(re);
-    resize_engine_plan_mem(re, np);
-    balloon = resize_engine_active_slot(re);
-    if (balloon) {
-        /* The balloon is not node-aware: it stays where it is. */
-        BalloonBackendInfo info;
-
-        resize_engine_info(balloon, &info);
-        resize_engine_plan_slot(balloon, info.size, info.size);
-    }
-    return resize_engine_start(re, target, now_ms, errp);
+    resize_engine_new_request(re, now_ms);
+    re->by_node = true;
+    re->strict_nodes = strict;
+    memcpy(re->node_amount, amount, sizeof(*amount) * re->nb_nodes);
+    resize_engine_plan(re, target, now_ms);
+    re->ask_again = false;
+    return resize_engine_start(re, target, true, now_ms, errp);
 }
 
 void resize_engine_tick(ResizeEngine *re, int64_t now_ms)
@@ -815,7 +1243,12 @@ void resize_engine_tick(ResizeEngine *re, int64_t now_ms)
     Error *err = NULL;
     int64_t remaining;
 
-    if (!resize_engine_busy(re)) {
+    if (!re->in_flight) {
+        return;
+    }
+    if (re->phase < RESIZE_PHASE_DONE && resize_engine_find_short(re, now_ms)) {
+        /* The rest over the backends that can still move. */
+        resize_engine_replan(re, "shortfall", false, now_ms);
         return;
     }
     if (!resize_engine_advance(re, &err)) {
@@ -823,46 +1256,35 @@ void resize_engine_tick(ResizeEngine *re, int64_t now_ms)
         return;
     }
     if (re->phase == RESIZE_PHASE_DONE) {
-        resize_engine_finish(re, RESIZE_STOP_REACHED);
-        return;
-    }
-
-    if (resize_engine_phase_waits_driver(re, re->phase)) {
-        ResizeSlot *active = resize_engine_active_slot(re);
-
-        if (active && !active->in_plan) {
+        /* Reached means the guest has the target, whatever the plan said. */
+        if (resize_engine_actual(re) == re->target) {
+            resize_engine_finish(re, RESIZE_STOP_REACHED);
+            return;
+        }
+        if (re->idle_replans < RESIZE_ENGINE_MAX_IDLE_REPLANS) {
+            re->idle_replans++;
+            resize_engine_replan(re, "total", true, now_ms);
+            return;
+        }
+    } else if (resize_engine_phase_waits_driver(re, re->phase)) {
+        if (resize_engine_pick_balloon(re, re->target - re->base) !=
+            re->balloon) {
             /*
              * The plan waits on a balloon whose driver never came, and
              * another balloon's driver is here now (a Windows guest's
              * hv-balloon after its hold, next to an idle virtio-balloon):
              * the same request, planned on that one.
              */
-            ResizeSlot *slot;
-
-            QTAILQ_FOREACH(slot, &re->backends, next) {
-                if (slot->in_plan && resize_engine_is_balloon(slot)) {
-                    /* Its stale request must not act if a driver comes. */
-                    trace_resize_engine_rollback(slot->bb->id, slot->start);
-                    if (!balloon_backend_set_target(slot->bb, slot->start,
-                                                    &err)) {
-                        trace_resize_engine_rollback_failed(
-                            slot->bb->id, error_get_pretty(err));
-                        error_free(err);
-                        err = NULL;
-                    }
-                }
-            }
-            resize_engine_replan(re, re->target, "driver", now_ms);
+            resize_engine_replan(re, "driver", false, now_ms);
             return;
         }
         /* Waiting for a driver is not a stall: keep the clock fresh. */
         re->last_progress_ms = now_ms;
         resize_engine_set_state(re, RESIZE_STATE_NO_GUEST_DRIVER);
         return;
-    }
-    if (re->state == RESIZE_STATE_NO_GUEST_DRIVER) {
+    } else if (re->state == RESIZE_STATE_NO_GUEST_DRIVER) {
         /* The driver is back: ask again, a reset may have lost the target. */
-        if (!resize_engine_issue(re, re->phase, &err)) {
+        if (!resize_engine_issue(re, re->phase, true, &err)) {
             resize_engine_fail(re, err);
             return;
         }
@@ -873,17 +1295,31 @@ void resize_engine_tick(ResizeEngine *re, int64_t now_ms)
     if (remaining < re->best_remaining) {
         re->best_remaining = remaining;
         re->last_progress_ms = now_ms;
+        re->idle_replans = 0;
         resize_engine_set_state(re, RESIZE_STATE_RESIZING);
     } else if (now_ms - re->last_progress_ms >= re->stall_ms &&
                re->state != RESIZE_STATE_STALLED) {
+        /* Nothing moved for the stall timeout: say who is short, and why. */
+        g_autofree char *why = resize_engine_shortfall_str(re);
+
+        g_free(re->error);
+        re->error = g_steal_pointer(&why);
+        re->next_retry_ms = now_ms + re->retry_ms;
         resize_engine_set_state(re, RESIZE_STATE_STALLED);
         resize_engine_stop(re, RESIZE_STOP_STALLED);
+    } else if (re->state == RESIZE_STATE_STALLED &&
+               now_ms >= re->next_retry_ms) {
+        /* The guest may have freed memory: ask those short once more. */
+        re->next_retry_ms = now_ms + re->retry_ms;
+        resize_engine_expire_short(re, now_ms, false);
+        re->idle_replans = 0;
+        resize_engine_replan(re, "retry", true, now_ms);
     }
 }
 
 bool resize_engine_busy(ResizeEngine *re)
 {
-    return re->phase != RESIZE_PHASE_DONE;
+    return re->in_flight;
 }
 
 void resize_engine_progress(ResizeEngine *re, int64_t *done, int64_t *todo)

@@ -59,12 +59,34 @@ typedef enum ResizePolicy {
 
 typedef struct ResizeEngine ResizeEngine;
 
-/* A registered backend and what the plan in flight wants of it. */
+/*
+ * A registered backend, what the plan in flight wants of it, and what it
+ * could not do.
+ */
 typedef struct ResizeSlot {
     BalloonBackend *bb;
     bool in_plan;               /* has a step in the current plan */
     int64_t planned;            /* contribution the plan wants */
     int64_t start;              /* contribution when the plan began */
+    int64_t asked;              /* contribution last asked for, or -1 */
+    bool was_connected;         /* its driver was up during this request */
+
+    /* Progress toward @planned, for shortfall detection */
+    int64_t best_dist;          /* least |planned - size| seen */
+    int64_t progress_ms;        /* when best_dist last fell */
+
+    /*
+     * Short: it stopped moving before @planned (no progress for 3 s or a
+     * third of the stall timeout, its driver went away, or its range no
+     * longer includes @planned).  Plans then give it only what the others
+     * cannot do, until @retry_at_ms.
+     */
+    bool is_short;
+    int64_t short_at;           /* the contribution it stopped at */
+    int64_t short_by;           /* bytes it fell short of its plan */
+    bool short_down;            /* it was going down (unplug, inflate) */
+    const char *reason;         /* why, for the user */
+    int64_t retry_at_ms;
     QTAILQ_ENTRY(ResizeSlot) next;
 } ResizeSlot;
 
@@ -89,6 +111,7 @@ struct ResizeEngine {
     int64_t base;                   /* boot RAM + DIMMs, bytes */
     int64_t floor;                  /* smallest target accepted, bytes */
     int64_t stall_ms;               /* no progress this long: stalled */
+    int64_t retry_ms;               /* a short backend is tried again */
     ResizePolicy policy;
     int prefer_node;                /* RESIZE_POLICY_PREFER's node */
     int nb_nodes;                   /* NUMA nodes (1 without NUMA) */
@@ -97,12 +120,22 @@ struct ResizeEngine {
     /* The request in flight (or the last one) */
     bool has_target;
     int64_t target;
+    bool by_node;                   /* per-node targets (node_amount) */
+    bool strict_nodes;              /* ...whose shortfalls stay in node */
+    int64_t node_amount[RESIZE_ENGINE_MAX_NODES]; /* plugged, or -1 */
     ResizeState state;
     ResizePhase phase;
+    bool in_flight;                 /* the request has not stopped */
+    ResizeSlot *balloon;            /* the balloon the plan is built on */
+    int64_t unreachable;            /* bytes no backend can move now */
+    unsigned int idle_replans;      /* replans in a row that moved nothing */
+    bool ask_again;                 /* this plan asks even those asked */
     int64_t todo;                   /* bytes to move in all */
+    int64_t moved;                  /* bytes moved by earlier plans */
     int64_t best_remaining;         /* least bytes left seen so far */
     int64_t last_progress_ms;       /* when best_remaining last fell */
-    char *error;                    /* why the last request failed, or NULL */
+    int64_t next_retry_ms;          /* stalled: when short ones are retried */
+    char *error;                    /* why it failed or stalled, or NULL */
 };
 
 void resize_engine_init(ResizeEngine *re, const ResizeEngineOps *ops,
@@ -158,10 +191,13 @@ void resize_engine_node_limits(ResizeEngine *re, int node,
  * Make each node @n with @targets[n] >= 0 that many bytes (boot +
  * plugged - @ballooned[n]) by plugging or unplugging its virtio-mem;
  * nodes with a negative target, and the balloon, stay as they are.
- * Errors name @param, the node and its range; nothing changes then.
+ * When a node's virtio-mem falls short, another of the node's devices
+ * takes over; with @strict false, so may the balloon (not node-aware:
+ * the total is kept, the node's size then is not).  Errors name @param,
+ * the node and its range; nothing changes then.
  */
 bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
-                                 const int64_t *ballooned,
+                                 const int64_t *ballooned, bool strict,
                                  const char *param, int64_t now_ms,
                                  Error **errp);
 
@@ -173,8 +209,10 @@ bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
 bool resize_engine_reapply(ResizeEngine *re, int64_t now_ms);
 
 /*
- * Check progress and start the next step when the current one is done.
- * Call periodically while resize_engine_busy().
+ * Check progress and start the next step when the current one is done;
+ * re-plan the rest over the others when a backend falls short; report
+ * reached only when the guest size equals the target.  Call
+ * periodically while resize_engine_busy().
  */
 void resize_engine_tick(ResizeEngine *re, int64_t now_ms);
 
@@ -189,9 +227,18 @@ void resize_engine_progress(ResizeEngine *re, int64_t *done, int64_t *todo);
  * hot-add (a Windows guest's hv-balloon next to an idle virtio-balloon),
  * else the first with a connected driver, else the first whose driver is
  * pending (holding requests), else the first balloon.  NULL if there is
- * none.
+ * none.  (A plan that must hot-add more than the connected backends can
+ * reach takes a pending or absent balloon that can, and waits for it.)
+ * The other balloons give back what they hold.
  */
 BalloonBackend *resize_engine_active_balloon(ResizeEngine *re);
+
+/*
+ * Why the request in flight cannot get further now, for the user:
+ * each short backend, by how much and why, and what no backend can do;
+ * NULL if nothing is short.
+ */
+char *resize_engine_shortfall_str(ResizeEngine *re);
 
 const char *resize_engine_state_str(ResizeState state);
 const char *resize_engine_stop_reason_str(ResizeStopReason why);

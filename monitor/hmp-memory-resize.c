@@ -19,7 +19,8 @@ void hmp_memory_resize(Monitor *mon, const QDict *qdict)
 {
     Error *err = NULL;
 
-    qmp_memory_resize(true, qdict_get_int(qdict, "size"), false, NULL, &err);
+    qmp_memory_resize(true, qdict_get_int(qdict, "size"), false, NULL, false,
+                      false, &err);
     hmp_handle_error(mon, err);
 }
 
@@ -49,6 +50,10 @@ void hmp_info_memory_resize(Monitor *mon, const QDict *qdict)
                        b->value->size / (int64_t)MiB);
         if (b->value->has_node) {
             monitor_printf(mon, ", node %" PRIu32, b->value->node);
+        }
+        if (b->value->has_shortfall) {
+            monitor_printf(mon, ", %" PRIu64 " MiB short: %s",
+                           b->value->shortfall / MiB, b->value->reason);
         }
         monitor_printf(mon, "\n");
     }

@@ -64,6 +64,8 @@ void mock_init(Mock *m, MockKind kind, const char *id,
     m->info.max_size = max;
     m->info.granularity = gran;
     m->rate = 256 * MiB;
+    m->stuck_lo = INT64_MIN;
+    m->stuck_hi = INT64_MAX;
 }
 
 void mock_virtio_balloon(Mock *m, const char *id)
@@ -99,7 +101,14 @@ void mock_step(Mock *m)
 
         step = chunk ? chunk : step;
     }
-    m->info.size += diff > 0 ? step : -step;
+    /* A guest that cannot go past stuck_lo/stuck_hi stops there. */
+    if (diff > 0) {
+        m->info.size = MIN(m->info.size + step,
+                           MAX(m->stuck_hi, m->info.size));
+    } else {
+        m->info.size = MAX(m->info.size - step,
+                           MIN(m->stuck_lo, m->info.size));
+    }
 }
 
 static void mock_on_stopped(ResizeEngine *re, ResizeStopReason why,

@@ -34,6 +34,8 @@ typedef struct Mock {
     int64_t target;
     int64_t rate;           /* bytes the guest moves per tick */
     int64_t hotadd_align;   /* hv-balloon: hot-add chunk */
+    int64_t stuck_lo;       /* the guest cannot take it below this... */
+    int64_t stuck_hi;       /* ...nor above this */
     bool refuse;            /* set_target fails... */
     unsigned int accept_calls;  /* ...after accepting this many */
     unsigned int set_calls;

@@ -613,7 +613,7 @@ static void test_node_targets(void)
 
     setup_numa(&re, m, &b, RESIZE_POLICY_PROPORTIONAL, -1);
     m[0].info.size = m[0].target = 32 * MiB;
-    g_assert_true(resize_engine_request_nodes(&re, targets, none, "nodes", 0,
+    g_assert_true(resize_engine_request_nodes(&re, targets, none, true, "nodes", 0,
                                               &error_abort));
     run_numa(&re, m, &b);
     g_assert_cmpint(m[0].info.size, ==, 32 * MiB);
@@ -625,19 +625,19 @@ static void test_node_targets(void)
     /* Out of range, or not whole blocks: refused, nothing moves. */
     g_string_truncate(mock_events, 0);
     targets[1] = 256 * MiB + 513 * MiB;
-    g_assert_false(resize_engine_request_nodes(&re, targets, none, "nodes",
+    g_assert_false(resize_engine_request_nodes(&re, targets, none, true, "nodes",
                                                mock_now_ms, &err));
     g_assert_cmpstr(error_get_pretty(err), ==, "Parameter 'nodes' gives node "
                     "1 size 806354944; node 1 can be from 268435456 to "
                     "805306368 bytes in steps of 2097152");
     g_clear_pointer(&err, error_free);
     targets[1] = 256 * MiB + MiB;
-    g_assert_false(resize_engine_request_nodes(&re, targets, none, "nodes",
+    g_assert_false(resize_engine_request_nodes(&re, targets, none, true, "nodes",
                                                mock_now_ms, &err));
     g_clear_pointer(&err, error_free);
     targets[1] = -1;
     targets[2] = 129 * MiB;     /* node 2: no virtio-mem, 128 MiB only */
-    g_assert_false(resize_engine_request_nodes(&re, targets, none, "nodes",
+    g_assert_false(resize_engine_request_nodes(&re, targets, none, true, "nodes",
                                                mock_now_ms, &err));
     g_clear_pointer(&err, error_free);
     g_assert_cmpstr(mock_events->str, ==, "");
