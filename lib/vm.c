@@ -116,8 +116,8 @@ static void ubf_vm_build_argv(UbfVm *vm, const UbfVmConfig *cfg)
         ubf_vm_arg(vm, "%s", cfg->initrd ? cfg->initrd : initrd);
         ubf_vm_arg(vm, "-append");
         ubf_vm_arg(vm, "console=ttyS0 panic=-1"
-                   " memhp_default_state=online_movable ubf.modules=%s",
-                   cfg->modules ? cfg->modules : "");
+                   " memhp_default_state=%s ubf.modules=%s",
+                   ubf_vm_memhp(cfg), cfg->modules ? cfg->modules : "");
         if (!cfg->allow_reboot) {
             ubf_vm_arg(vm, "-no-reboot");
         }
@@ -356,8 +356,8 @@ JsonObject *ubf_vm_resize(UbfVm *vm, const char *command,
     if (!ret) {
         return NULL;
     }
-    done = ubf_qmp_wait_event(vm->qmp, "MEMORY_RESIZE_DONE", NULL, NULL,
-                              timeout_ms, error);
+    done = ubf_qmp_wait_event(vm->qmp, "MEMORY_RESIZE_DONE", ubf_vm_any_done,
+                              NULL, timeout_ms, error);
     if (!done) {
         return NULL;
     }
@@ -373,12 +373,37 @@ JsonObject *ubf_vm_balloon(UbfVm *vm, gint64 value, guint timeout_ms,
     return ubf_vm_resize(vm, "balloon", args, timeout_ms, error);
 }
 
+gboolean ubf_vm_any_done(JsonObject *event, gpointer unused)
+{
+    JsonObject *data = json_object_get_object_member(event, "data");
+    const char *reason = json_object_get_string_member(data, "reason");
+
+    /* The promise every test holds the frontend to. */
+    if (!g_strcmp0(reason, "reached") &&
+        json_object_get_int_member(data, "actual") !=
+        json_object_get_int_member(data, "target")) {
+        g_error("MEMORY_RESIZE_DONE says reached with actual %" G_GINT64_FORMAT
+                " and target %" G_GINT64_FORMAT,
+                json_object_get_int_member(data, "actual"),
+                json_object_get_int_member(data, "target"));
+    }
+    return TRUE;
+}
+
 gboolean ubf_vm_reason_is(JsonObject *event, gpointer reason)
 {
     JsonObject *data = json_object_get_object_member(event, "data");
 
+    ubf_vm_any_done(event, NULL);
     return g_strcmp0(json_object_get_string_member(data, "reason"),
                      reason) == 0;
+}
+
+const char *ubf_vm_memhp(const UbfVmConfig *cfg)
+{
+    return cfg->memhp ? cfg->memhp :
+           g_getenv("UBF_GUEST_MEMHP") ? g_getenv("UBF_GUEST_MEMHP") :
+           "online_movable";
 }
 
 gint64 ubf_vm_qmp_int(UbfVm *vm, const char *command, const char *member,

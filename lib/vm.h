@@ -27,6 +27,11 @@ typedef struct UbfVmConfig {
                                  * maximum size, id=vmem<node>; 0: none */
     guint64 maxmem_mib;         /* maxmem; 0: boot + virtio-mem */
     const char *modules;        /* guest modules to load at boot, comma list */
+    const char *memhp;          /* memhp_default_state= of the guest:
+                                 * NULL: $UBF_GUEST_MEMHP or online_movable;
+                                 * "online" lets the kernel pick the zone of
+                                 * hot-plugged memory, as many distributions
+                                 * do (it may then not unplug it all) */
     const char *const *extra;   /* more QEMU arguments, NULL-terminated */
     guint boot_timeout_ms;      /* 0: 120 s */
     gboolean no_guest;          /* no kernel: QEMU starts paused (-S), and
@@ -100,9 +105,20 @@ JsonObject *ubf_vm_balloon(UbfVm *vm, gint64 value, guint timeout_ms,
 
 /*
  * A UbfQmpEventFilter for MEMORY_RESIZE_DONE: whether the event's reason
- * is @reason (a const char *).
+ * is @reason (a const char *).  Every MEMORY_RESIZE_DONE it sees must
+ * keep the frontend's promise: "reached" only with actual == target (it
+ * aborts the test otherwise).
  */
 gboolean ubf_vm_reason_is(JsonObject *event, gpointer reason);
+
+/*
+ * A UbfQmpEventFilter for MEMORY_RESIZE_DONE that takes any, with the
+ * same check as ubf_vm_reason_is().
+ */
+gboolean ubf_vm_any_done(JsonObject *event, gpointer unused);
+
+/* The memhp_default_state the guests of this test run use. */
+const char *ubf_vm_memhp(const UbfVmConfig *cfg);
 
 /* A size in bytes read from a QMP return such as query-balloon's. */
 gint64 ubf_vm_qmp_int(UbfVm *vm, const char *command, const char *member,

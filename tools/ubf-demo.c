@@ -39,7 +39,7 @@ static gboolean demo_print_state(UbfVm *vm, const char *what, GError **error)
 
     if (strcmp(what, "boot") != 0) {
         g_autoptr(JsonObject) done = ubf_qmp_wait_event(
-            ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE", NULL, NULL,
+            ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE", ubf_vm_any_done, NULL,
             STEP_TIMEOUT_MS, error);
 
         if (!done) {

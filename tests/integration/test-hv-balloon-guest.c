@@ -1,7 +1,7 @@
 /*
  * hv-balloon with a real guest driver: Linux's hv_vmbus + hv_balloon
  * speak the Dynamic Memory protocol over VMBus.  Under TCG the Hyper-V
- * enlightenments come from QEMU itself (qemu/patches 0011-0016); under
+ * enlightenments come from QEMU itself (qemu/patches/hyperv-tcg); under
  * KVM from the host kernel, and the cases skip if it has no Hyper-V
  * SynIC.
  *
@@ -53,7 +53,9 @@ static UbfVm *start_or_skip(UbfVmConfig *cfg)
     UbfVm *vm;
 
     hv_extra[1] = hv_cpu();
-    cfg->extra = hv_extra;
+    if (!cfg->extra) {
+        cfg->extra = hv_extra;
+    }
     cfg->maxmem_mib = HV_MAXMEM_MIB;
     if (!cfg->boot_timeout_ms) {
         cfg->boot_timeout_ms = TIMEOUT_MS;
@@ -229,6 +231,74 @@ static void test_with_virtio_balloon(gconstpointer data)
 }
 
 /*
+ * The mixed VM template's sequence, both drivers loaded in a Linux guest,
+ * 2 GiB boot, 4 GiB for hv-balloon to hot-add: right after boot, during
+ * hv-balloon's hold, 3 GiB is accepted and held (hv-balloon will hot-add
+ * it); 1 GiB replaces it and lands on virtio-balloon, whose driver is up;
+ * once hv-balloon's driver is up, 4 GiB is reached exactly:
+ * virtio-balloon gives back its 1 GiB, hv-balloon hot-adds 2 GiB.
+ */
+static void test_template_sequence(void)
+{
+    const char *extra[] = {
+        "-cpu", hv_cpu(),
+        "-global", "ICH9-LPC.disable_s4=1",
+        "-device", "vmbus-bridge",
+        "-object", "memory-backend-ram,id=hvmem,size=4G",
+        "-device", "hv-balloon,id=hvb0,memdev=hvmem",
+        NULL
+    };
+    UbfVmConfig cfg = { .boot_mib = 2048, .virtio_balloon = TRUE,
+                        .modules = "hv_vmbus,hv_balloon,virtio_balloon",
+                        .extra = extra };
+    g_autoptr(UbfVm) vm = start_or_skip(&cfg);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonNode) ret = NULL;
+    g_autoptr(JsonObject) ev = NULL;
+    UbfGuestMem boot;
+    gint64 size;
+
+    if (!vm) {
+        return;
+    }
+    g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err));
+    wait_connected(vm, "virtio-balloon");
+    g_assert_false(backend(vm, "hv-balloon", NULL));
+
+    /* Beyond boot size: only hv-balloon can, once it is up.  Held. */
+    ret = ubf_qmp_execute_json(ubf_vm_qmp(vm), "balloon",
+                               "{\"value\": 3221225472}", 5000, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(ubf_vm_qmp_int(vm, "query-memory-resize", "target",
+                                   &err), ==, 3072 * MIB);
+
+    /* Below it: virtio-balloon does it now; the 3 GiB are replaced. */
+    g_clear_pointer(&ret, json_node_unref);
+    ret = ubf_qmp_execute_json(ubf_vm_qmp(vm), "balloon",
+                               "{\"value\": 1073741824}", 5000, &err);
+    g_assert_no_error(err);
+    ev = ubf_qmp_wait_event(ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE",
+                            ubf_vm_reason_is, "replaced", TIMEOUT_MS, &err);
+    g_assert_no_error(err);
+    g_clear_pointer(&ev, json_object_unref);
+    ev = ubf_qmp_wait_event(ubf_vm_qmp(vm), "MEMORY_RESIZE_DONE",
+                            ubf_vm_reason_is, "reached", TIMEOUT_MS, &err);
+    g_assert_no_error(err);
+    assert_guest_memtotal(vm, boot.memtotal_kib - 1024 * KIB_PER_MIB);
+    g_assert_true(backend(vm, "virtio-balloon", &size));
+    g_assert_cmpint(size, ==, -1024 * MIB);
+    g_assert_false(backend(vm, "hv-balloon", NULL));
+
+    wait_connected(vm, "hv-balloon");
+    resize(vm, 4096 * MIB);
+    assert_guest_memtotal(vm, boot.memtotal_kib + 2048 * KIB_PER_MIB);
+    g_assert_true(backend(vm, "virtio-balloon", &size));
+    g_assert_cmpint(size, ==, 0);
+    g_assert_true(backend(vm, "hv-balloon", &size));
+    g_assert_cmpint(size, ==, 2048 * MIB);
+}
+
+/*
  * A reboot with VMBus routes in place: QEMU resets the SynIC after the
  * devices (under TCG this aborted before), the guest's driver comes
  * back, and the frontend hot-adds again to reach the last target.
@@ -299,6 +369,8 @@ int main(int argc, char **argv)
     g_test_add_data_func("/hv-balloon-guest/with-virtio-balloon/"
                          "both-drivers", "hv_vmbus,hv_balloon,virtio_balloon",
                          test_with_virtio_balloon);
+    g_test_add_func("/hv-balloon-guest/template-sequence",
+                    test_template_sequence);
     g_test_add_func("/hv-balloon-guest/reboot", test_hv_balloon_reboot);
     g_test_add_func("/hv-balloon-guest/info-numa", test_hv_balloon_info_numa);
     return g_test_run();
