@@ -57,6 +57,10 @@ export_series() {
         rm -f "$patches/$s"/*.patch
         git format-patch -q --cover-letter --cover-from-description=subject \
             --no-signature --zero-commit -o "$patches/$s" "$base..$s"
+        # The cover letter carries the date of the series' last commit,
+        # so that exporting an unchanged series changes nothing.
+        date=$(git log -1 --format=%aD "$s")
+        sed -i "s/^Date: .*/Date: $date/" "$patches/$s"/0000-cover-letter.patch
         (cd "$patches" && ls "$s"/*.patch | grep -v /0000-) >>"$tmp"
         base=$s
     done
