@@ -10,6 +10,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include <sys/prctl.h>
+#include <signal.h>
 #include "vm.h"
 
 #define UBF_VM_QMP_TIMEOUT_MS 30000
@@ -178,6 +180,17 @@ static UbfQmp *ubf_vm_connect_qmp(UbfVm *vm, const char *sock,
     }
 }
 
+
+/*
+ * In QEMU's process before exec: die with the test.  A test that aborts
+ * on a failed assertion never reaches ubf_vm_free(), and its VM would
+ * otherwise keep running (and eating a core) after the test is gone.
+ */
+static void ubf_vm_child_setup(gpointer data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 UbfVm *ubf_vm_start(const UbfVmConfig *cfg, GError **error)
 {
     g_autoptr(UbfVm) vm = g_new0(UbfVm, 1);
@@ -194,6 +207,8 @@ UbfVm *ubf_vm_start(const UbfVmConfig *cfg, GError **error)
     ubf_vm_build_argv(vm, cfg);
 
     launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_INHERIT);
+    g_subprocess_launcher_set_child_setup(launcher, ubf_vm_child_setup, NULL,
+                                          NULL);
     log = g_build_filename(vm->dir, "qemu.log", NULL);
     g_subprocess_launcher_set_stdout_file_path(launcher, log);
     g_subprocess_launcher_take_stderr_fd(launcher, -1);
