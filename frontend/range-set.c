@@ -689,13 +689,18 @@ static bool range_set_first_cb(uint64_t start, uint64_t count, void *opaque)
 
 uint64_t range_set_pop(RangeSet *rs, uint64_t max, uint64_t *start)
 {
+    return range_set_pop_in(rs, 0, RANGE_SET_PAGE_LIMIT, max, start);
+}
+
+uint64_t range_set_pop_in(RangeSet *rs, uint64_t from, uint64_t count,
+                          uint64_t max, uint64_t *start)
+{
     RangeSetFirst first = { 0, 0 };
 
-    if (!max) {
+    if (!max || !range_set_valid(from, count)) {
         return 0;
     }
-    range_set_foreach(rs, 0, RANGE_SET_PAGE_LIMIT, range_set_first_cb,
-                      &first);
+    range_set_foreach(rs, from, count, range_set_first_cb, &first);
     if (!first.count) {
         return 0;
     }

@@ -102,6 +102,13 @@ uint64_t range_set_nr_ranges(RangeSet *rs);
  */
 uint64_t range_set_pop(RangeSet *rs, uint64_t max, uint64_t *start);
 
+/*
+ * The same, for the lowest range of the set inside [@from, @from +
+ * @count), clipped to it; 0 if there is none (or the span is not valid).
+ */
+uint64_t range_set_pop_in(RangeSet *rs, uint64_t from, uint64_t count,
+                          uint64_t max, uint64_t *start);
+
 /* Add every page of @src to @dst. */
 void range_set_union(RangeSet *dst, RangeSet *src);
 

@@ -151,6 +151,29 @@ static void test_first_last_page(void)
     g_assert_cmpuint(range_set_total(rs), ==, 0);
 }
 
+/* Popping within a span: the lowest range inside it, clipped. */
+static void test_pop_in(void)
+{
+    g_autoptr(RangeSet) rs = range_set_new();
+    uint64_t s;
+
+    range_set_insert(rs, 10, 10, NULL);         /* 10..19 */
+    range_set_insert(rs, 40000, 100, NULL);     /* across a window */
+    g_assert_cmpuint(range_set_pop_in(rs, 15, 100, 3, &s), ==, 3);
+    g_assert_cmpuint(s, ==, 15);
+    g_assert_cmpuint(range_set_pop_in(rs, 15, 100, 10, &s), ==, 2);
+    g_assert_cmpuint(s, ==, 18);
+    g_assert_cmpuint(range_set_pop_in(rs, 15, 100, 10, &s), ==, 0);
+    g_assert_cmpuint(range_set_pop_in(rs, 40050, 1000, 1000, &s), ==, 50);
+    g_assert_cmpuint(s, ==, 40050);
+    assert_ranges(rs, "10+5 40000+50");
+    /* Not a valid span, or nothing asked: nothing. */
+    g_assert_cmpuint(range_set_pop_in(rs, 10, 0, 5, &s), ==, 0);
+    g_assert_cmpuint(range_set_pop_in(rs, 10, UINT64_MAX, 5, &s), ==, 0);
+    g_assert_cmpuint(range_set_pop_in(rs, 0, 100, 0, &s), ==, 0);
+    g_assert_cmpuint(range_set_total(rs), ==, 55);
+}
+
 static void test_windows(void)
 {
     g_autoptr(RangeSet) rs = range_set_new();
@@ -314,6 +337,7 @@ int main(int argc, char **argv)
     g_test_add_func("/range-set/invalid", test_invalid);
     g_test_add_func("/range-set/merge-split", test_merge_split);
     g_test_add_func("/range-set/first-last-page", test_first_last_page);
+    g_test_add_func("/range-set/pop-in", test_pop_in);
     g_test_add_func("/range-set/windows", test_windows);
     g_test_add_func("/range-set/huge-ranges", test_huge_ranges);
     g_test_add_func("/range-set/checkerboard-bound", test_checkerboard_bound);
