@@ -4,7 +4,7 @@
  * A request is a target guest size.  The planner gives each backend a
  * contribution (its share), the driver runs the plan in phases (balloons
  * give back, virtio-mem moves, balloons take) and watches each backend:
- * one that stops short of its share (no progress for 3 s or a third of
+ * one that stops short of its share (no progress for 1 s or a third of
  * the stall timeout, its driver gone, or its range no longer reaching
  * the share) is marked short, and the rest is planned again over the
  * others; a short backend is then asked only for what the others cannot
@@ -33,7 +33,7 @@
  * A backend that made no progress for this long (or a third of the stall
  * timeout, if shorter) while others could go on is short.
  */
-#define RESIZE_ENGINE_SHORT_MS (3 * 1000)
+#define RESIZE_ENGINE_SHORT_MS 1000
 
 /* Default: a backend that fell short is asked again after this long. */
 #define RESIZE_ENGINE_DEFAULT_RETRY_MS (60 * 1000)

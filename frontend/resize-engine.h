@@ -76,7 +76,7 @@ typedef struct ResizeSlot {
     int64_t progress_ms;        /* when best_dist last fell */
 
     /*
-     * Short: it stopped moving before @planned (no progress for 3 s or a
+     * Short: it stopped moving before @planned (no progress for 1 s or a
      * third of the stall timeout, its driver went away, or its range no
      * longer includes @planned).  Plans then give it only what the others
      * cannot do, until @retry_at_ms.
