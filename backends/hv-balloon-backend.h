@@ -26,6 +26,16 @@ typedef struct HvBalloonBackendOps {
     int64_t (*base_size)(void *dev);
     /* Optional: free @dev when the backend is released. */
     void (*release)(void *dev);
+    /* Optional: the pages the guest returned (hv_balloon_foreach_removed). */
+    void (*foreach_removed)(void *dev, RangeSetFunc fn, void *opaque);
+    /* Optional: when growing, give back pages of @prefer only (or NULL). */
+    void (*set_unballoon_preference)(void *dev, RangeSet *prefer);
+    /* Optional: the guest OS ID the guest wrote (hyperv_guest_os_id). */
+    uint64_t (*guest_os_id)(void *dev);
+    /* Optional: the guest's NUMA nodes (default 1)... */
+    int (*nb_nodes)(void *dev);
+    /* ...and the pages of each node's boot memory. */
+    RangeSet *(*node_pages)(void *dev, int node);
 } HvBalloonBackendOps;
 
 /* A backend over @dev, named @id; released by its release hook. */

@@ -8,6 +8,7 @@
 
 #include "qemu/osdep.h"
 #include "hw/qdev-core.h"
+#include "hw/hyperv/hyperv.h"
 #include "hv-balloon.h"
 #include "hv-balloon-backend.h"
 
@@ -33,11 +34,44 @@ static int64_t hv_balloon_dev_base_size(void *dev)
     return balloon_frontend_base_size();
 }
 
+static void hv_balloon_dev_foreach_removed(void *dev, RangeSetFunc fn,
+                                           void *opaque)
+{
+    hv_balloon_foreach_removed(((HvBalloonDev *)dev)->balloon, fn, opaque);
+}
+
+static void hv_balloon_dev_set_unballoon_preference(void *dev,
+                                                    RangeSet *prefer)
+{
+    hv_balloon_set_unballoon_preference(((HvBalloonDev *)dev)->balloon,
+                                        prefer);
+}
+
+static uint64_t hv_balloon_dev_guest_os_id(void *dev)
+{
+    return hyperv_guest_os_id();
+}
+
+static int hv_balloon_dev_nb_nodes(void *dev)
+{
+    return balloon_frontend_nb_nodes();
+}
+
+static RangeSet *hv_balloon_dev_node_pages(void *dev, int node)
+{
+    return balloon_frontend_node_pages(node);
+}
+
 static const HvBalloonBackendOps hv_balloon_dev_ops = {
     .get_state = hv_balloon_dev_get_state,
     .set_target = hv_balloon_dev_set_target,
     .base_size = hv_balloon_dev_base_size,
     .release = g_free,
+    .foreach_removed = hv_balloon_dev_foreach_removed,
+    .set_unballoon_preference = hv_balloon_dev_set_unballoon_preference,
+    .guest_os_id = hv_balloon_dev_guest_os_id,
+    .nb_nodes = hv_balloon_dev_nb_nodes,
+    .node_pages = hv_balloon_dev_node_pages,
 };
 
 BalloonBackend *hv_balloon_dev_backend_new(HvBalloon *balloon,

@@ -101,15 +101,18 @@ static bool virtio_balloon_backend_set_target(BalloonBackend *bb,
     return true;
 }
 
-static RangeSet *virtio_balloon_backend_get_ranges(BalloonBackend *bb)
+static bool virtio_balloon_backend_foreach_range(BalloonBackend *bb,
+                                                 RangeSetFunc fn,
+                                                 void *opaque)
 {
     VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
 
     if (vb->untracked ||
         (!range_set_total(vb->inflated) && vb->dev->actual)) {
-        return NULL;        /* the pages are not all known */
+        return false;       /* the pages are not all known */
     }
-    return vb->inflated;
+    range_set_foreach(vb->inflated, 0, RANGE_SET_PAGE_LIMIT, fn, opaque);
+    return true;
 }
 
 static void virtio_balloon_backend_release(BalloonBackend *bb)
@@ -127,7 +130,7 @@ static const BalloonBackendClass virtio_balloon_backend_class = {
     .role = BALLOON_BACKEND_ROLE_BALLOON,
     .get_info = virtio_balloon_backend_get_info,
     .set_target = virtio_balloon_backend_set_target,
-    .get_ranges = virtio_balloon_backend_get_ranges,
+    .foreach_range = virtio_balloon_backend_foreach_range,
     .release = virtio_balloon_backend_release,
 };
 

@@ -31,9 +31,23 @@ bool balloon_backend_set_target(BalloonBackend *bb, int64_t size,
     return bb->klass->set_target(bb, size, errp);
 }
 
-RangeSet *balloon_backend_get_ranges(BalloonBackend *bb)
+bool balloon_backend_foreach_range(BalloonBackend *bb, RangeSetFunc fn,
+                                   void *opaque)
 {
-    return bb->klass->get_ranges ? bb->klass->get_ranges(bb) : NULL;
+    return bb->klass->foreach_range &&
+           bb->klass->foreach_range(bb, fn, opaque);
+}
+
+int64_t balloon_backend_node_room(BalloonBackend *bb, int node)
+{
+    return bb->klass->node_room ? MAX(bb->klass->node_room(bb, node), 0) : 0;
+}
+
+void balloon_backend_set_growth_node(BalloonBackend *bb, int node)
+{
+    if (bb->klass->set_growth_node) {
+        bb->klass->set_growth_node(bb, node);
+    }
 }
 
 void balloon_backend_release(BalloonBackend *bb)

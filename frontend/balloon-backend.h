@@ -66,7 +66,10 @@ typedef struct BalloonBackendInfo {
      * should use.
      */
     bool driver_pending;
-    /* NUMA node the backend's memory belongs to, -1 if none or unknown. */
+    /*
+     * NUMA node the backend's memory belongs to (a balloon's: the node of
+     * what it hot-adds, as the guest places it), -1 if none or unknown.
+     */
     int node;
     /* Current contribution in bytes (see above); guest-reported. */
     int64_t size;
@@ -130,14 +133,34 @@ typedef struct BalloonBackendClass {
     bool (*set_target)(BalloonBackend *bb, int64_t size, Error **errp);
 
     /*
-     * Optional: the guest-physical pages (4 KiB page numbers) the backend
-     * took from the guest, exactly, or NULL if it does not know them.
-     * The set stays owned by the backend.
+     * Optional: call @fn for every range of guest-physical pages (4 KiB
+     * page numbers) the backend took from the guest, each page once, and
+     * return true; or return false if it does not know them exactly.
      *
-     * Called on queries, to split ballooned memory by NUMA node.  Default
-     * (not implemented): unknown.
+     * Called on queries and per-node requests, to split ballooned memory
+     * by NUMA node.  Default (not implemented): unknown.
      */
-    RangeSet *(*get_ranges)(BalloonBackend *bb);
+    bool (*foreach_range)(BalloonBackend *bb, RangeSetFunc fn, void *opaque);
+
+    /*
+     * Optional, for balloons: how many bytes the backend can grow NUMA
+     * node @node by, giving back pages it took from that node and
+     * hot-adding memory the guest places there.
+     *
+     * Called when a request names node sizes, and on queries (each
+     * node's maximum).  Default (not implemented): 0, the backend cannot
+     * grow one node in particular.
+     */
+    int64_t (*node_room)(BalloonBackend *bb, int node);
+
+    /*
+     * Optional, with node_room: until told otherwise, grow node @node
+     * only (-1: any), at most its node_room.
+     *
+     * Called whenever the frontend plans, before set_target.  Default
+     * (not implemented): nothing.
+     */
+    void (*set_growth_node)(BalloonBackend *bb, int node);
 
     /*
      * Optional: free the adapter and what it owns.
@@ -163,7 +186,10 @@ struct BalloonBackend {
 void balloon_backend_get_info(BalloonBackend *bb, BalloonBackendInfo *info);
 bool balloon_backend_set_target(BalloonBackend *bb, int64_t size,
                                 Error **errp);
-RangeSet *balloon_backend_get_ranges(BalloonBackend *bb);
+bool balloon_backend_foreach_range(BalloonBackend *bb, RangeSetFunc fn,
+                                   void *opaque);
+int64_t balloon_backend_node_room(BalloonBackend *bb, int node);
+void balloon_backend_set_growth_node(BalloonBackend *bb, int node);
 void balloon_backend_release(BalloonBackend *bb);
 bool balloon_backend_is_balloon(BalloonBackend *bb);
 

@@ -51,6 +51,8 @@ typedef struct BalloonFrontend {
     QEMUTimer *timer;
     QEMUTimer *reapply_timer;
     int64_t last_reported;      /* guest size in the last BALLOON_CHANGE */
+    bool node_pages_built;
+    RangeSet *node_pages[RESIZE_ENGINE_MAX_NODES]; /* boot memory pages */
 } BalloonFrontend;
 
 static BalloonFrontend *balloon_frontend_get(void);
@@ -107,6 +109,63 @@ static void balloon_frontend_init_nodes(ResizeEngine *re)
         boot[n] = balloon_frontend_node_boot(ms, n);
     }
     resize_engine_set_nodes(re, nb, boot);
+}
+
+static int balloon_frontend_mr_node(MachineState *ms, MemoryRegion *mr);
+
+int balloon_frontend_nb_nodes(void)
+{
+    return balloon_frontend_node_count(current_machine);
+}
+
+/* Add a range of the memory map to its node's pages, if it is boot RAM. */
+static bool balloon_frontend_node_pages_cb(Int128 start, Int128 len,
+                                           const MemoryRegion *mr,
+                                           hwaddr offset_in_region,
+                                           void *opaque)
+{
+    BalloonFrontend *bf = opaque;
+    MachineState *ms = current_machine;
+    uint64_t gpa = int128_get64(start), size = int128_get64(len);
+    int node;
+
+    if (ms->device_memory && gpa >= ms->device_memory->base &&
+        gpa < ms->device_memory->base +
+              memory_region_size(&ms->device_memory->mr)) {
+        return false;           /* hot-plugged, not boot, memory */
+    }
+    if (!memory_region_is_ram((MemoryRegion *)mr) ||
+        memory_region_is_rom((MemoryRegion *)mr)) {
+        return false;
+    }
+    node = balloon_frontend_mr_node(ms, (MemoryRegion *)mr);
+    if (node >= 0 && node < RESIZE_ENGINE_MAX_NODES) {
+        range_set_insert(bf->node_pages[node], gpa / (4 * KiB),
+                         size / (4 * KiB), NULL);
+    }
+    return false;
+}
+
+RangeSet *balloon_frontend_node_pages(int node)
+{
+    BalloonFrontend *bf = balloon_frontend_get();
+    int n, nb = balloon_frontend_nb_nodes();
+
+    if (node < 0 || node >= nb) {
+        return NULL;
+    }
+    /* The boot memory map is fixed once the machine is built. */
+    if (!bf->node_pages_built && phase_check(PHASE_MACHINE_READY)) {
+        for (n = 0; n < nb; n++) {
+            bf->node_pages[n] = range_set_new();
+        }
+        RCU_READ_LOCK_GUARD();
+        flatview_for_each_range(address_space_to_flatview(
+                                    &address_space_memory),
+                                balloon_frontend_node_pages_cb, bf);
+        bf->node_pages_built = true;
+    }
+    return bf->node_pages[node];
 }
 
 /* The engine, with the base size as it is now (DIMMs come and go). */
@@ -451,6 +510,7 @@ void qmp_balloon(int64_t value, Error **errp)
 typedef struct BalloonFrontendNodes {
     int64_t plugged[RESIZE_ENGINE_MAX_NODES];   /* virtio-mem, plugged */
     int64_t hot_added[RESIZE_ENGINE_MAX_NODES]; /* balloons, hot-added */
+    int64_t room[RESIZE_ENGINE_MAX_NODES];      /* the most both can add */
 } BalloonFrontendNodes;
 
 static void balloon_frontend_nodes(ResizeEngine *re, BalloonFrontendNodes *nd)
@@ -467,8 +527,10 @@ static void balloon_frontend_nodes(ResizeEngine *re, BalloonFrontendNodes *nd)
         }
         if (!balloon_backend_is_balloon(slot->bb)) {
             nd->plugged[MAX(info.node, 0)] += info.size;
+            nd->room[MAX(info.node, 0)] += info.max_size;
         } else if (info.node >= 0) {
             nd->hot_added[info.node] += info.hot_added;
+            nd->room[info.node] += info.max_size;
         }
     }
 }
@@ -533,7 +595,7 @@ static bool balloon_frontend_split_cb(uint64_t start, uint64_t count,
 
 /*
  * Bytes ballooned out of each node, from the pages the balloons track
- * (see BalloonBackendClass::get_ranges).  False if some balloon does not
+ * (see BalloonBackendClass::foreach_range).  False if some balloon does not
  * know its pages, or a page lies outside every node's memory.
  */
 static bool balloon_frontend_ballooned_per_node(MachineState *ms,
@@ -545,21 +607,19 @@ static bool balloon_frontend_ballooned_per_node(MachineState *ms,
 
     QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
-        RangeSet *ranges;
 
         if (!balloon_backend_is_balloon(slot->bb)) {
             continue;
         }
         balloon_backend_get_info(slot->bb, &info);
-        ranges = balloon_backend_get_ranges(slot->bb);
-        if (!ranges) {
+        if (!balloon_backend_foreach_range(slot->bb,
+                                           balloon_frontend_split_cb,
+                                           &split)) {
             if (info.size - info.hot_added < 0) {
                 return false;
             }
             continue;
         }
-        range_set_foreach(ranges, 0, RANGE_SET_PAGE_LIMIT,
-                          balloon_frontend_split_cb, &split);
         if (!split.known) {
             return false;
         }
@@ -630,7 +690,10 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
         targets[l->value->node] = l->value->size;
     }
 
-    /* A node's size counts what was ballooned out of it. */
+    /*
+     * A node's size counts what was ballooned out of it and hot-added
+     * on it: the balloons' net take of each node.
+     */
     ballooned = g_new0(uint64_t, nb_nodes);
     ballooned_s = g_new0(int64_t, nb_nodes);
     if (!balloon_frontend_ballooned_per_node(ms, re, ballooned)) {
@@ -642,7 +705,7 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
     balloon_frontend_nodes(re, nd);
     total = resize_engine_actual(re);
     for (n = 0; n < nb_nodes; n++) {
-        ballooned_s[n] = ballooned[n];
+        ballooned_s[n] = ballooned[n] - nd->hot_added[n];
         if (targets[n] >= 0) {
             total += targets[n] - (re->node_boot[n] + nd->plugged[n] -
                                    ballooned_s[n]);
@@ -674,8 +737,6 @@ MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
     g_autofree uint64_t *ballooned = NULL;
     ResizeSlot *slot;
     int n;
-    int64_t node_min, node_max;
-    uint64_t step;
     bool known;
 
     if (!re) {
@@ -730,8 +791,7 @@ MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
         ni->plugged = nd->plugged[n];
         ni->hot_added = nd->hot_added[n];
         ni->actual = ni->boot + ni->plugged + ni->hot_added;
-        resize_engine_node_limits(re, n, 0, &node_min, &node_max, &step);
-        ni->maximum = node_max;
+        ni->maximum = ni->boot + nd->room[n];
         if (known) {
             ni->has_ballooned = true;
             ni->ballooned = ballooned[n];

@@ -46,4 +46,14 @@ char *balloon_frontend_device_id(DeviceState *dev);
 /* Boot RAM + DIMMs, in bytes: the size with every contribution at 0. */
 int64_t balloon_frontend_base_size(void);
 
+/* The guest's NUMA nodes (1 without a NUMA configuration). */
+int balloon_frontend_nb_nodes(void);
+
+/*
+ * The guest pages (4 KiB page numbers) of node @node's boot memory, as
+ * the machine maps them, or NULL if there is no such node.  Owned by the
+ * frontend; valid once the machine is built.
+ */
+RangeSet *balloon_frontend_node_pages(int node);
+
 #endif

@@ -594,7 +594,15 @@ static void resize_engine_plan(ResizeEngine *re, int64_t target,
         BalloonBackendInfo info;
         int64_t lo, hi;
 
-        if (!resize_engine_is_balloon(slot) || slot == balloon) {
+        if (!resize_engine_is_balloon(slot)) {
+            continue;
+        }
+        /* Where a balloon grows: one node of a per-node request, or any. */
+        balloon_backend_set_growth_node(slot->bb,
+                                        re->by_node && slot == balloon &&
+                                        re->balloon_growth ?
+                                        re->growth_node : -1);
+        if (slot == balloon) {
             continue;
         }
         resize_engine_info(slot, &info);
@@ -613,8 +621,11 @@ static void resize_engine_plan(ResizeEngine *re, int64_t target,
         resize_engine_info(balloon, &binfo);
         resize_engine_bounds(balloon, &binfo, true, &lo, &hi);
         if (re->by_node && re->strict_nodes) {
-            /* ...and the balloon, not node-aware, stays where it is. */
-            planned = binfo.size;
+            /*
+             * ...and the balloon stays where it is, or grows the one node
+             * it was asked to.
+             */
+            planned = MIN(binfo.size + re->balloon_growth, hi);
         } else {
             planned = ROUND_UP(residual, (int64_t)binfo.granularity);
             planned = MAX(MIN(planned, hi), lo);
@@ -1130,8 +1141,29 @@ static void resize_engine_new_request(ResizeEngine *re, int64_t now_ms)
     resize_engine_expire_short(re, now_ms, false);
 }
 
-bool resize_engine_request(ResizeEngine *re, int64_t target,
-                           const char *param, int64_t now_ms, Error **errp)
+/*
+ * Asking a backend may make its device act at once and report a change
+ * (hv-balloon runs its state machine from set_target), which ticks the
+ * engine again while it is still planning or stepping.  Such a tick is
+ * deferred to when the outer call ends.
+ */
+static void resize_engine_enter(ResizeEngine *re)
+{
+    re->depth++;
+}
+
+static void resize_engine_leave(ResizeEngine *re, int64_t now_ms)
+{
+    g_assert(re->depth > 0);
+    if (--re->depth == 0 && re->retick) {
+        re->retick = false;
+        resize_engine_tick(re, now_ms);
+    }
+}
+
+static bool resize_engine_request_one(ResizeEngine *re, int64_t target,
+                                      const char *param, int64_t now_ms,
+                                      Error **errp)
 {
     int64_t min, max;
 
@@ -1158,6 +1190,17 @@ bool resize_engine_request(ResizeEngine *re, int64_t target,
     return resize_engine_start(re, target, true, now_ms, errp);
 }
 
+bool resize_engine_request(ResizeEngine *re, int64_t target,
+                           const char *param, int64_t now_ms, Error **errp)
+{
+    bool ok;
+
+    resize_engine_enter(re);
+    ok = resize_engine_request_one(re, target, param, now_ms, errp);
+    resize_engine_leave(re, now_ms);
+    return ok;
+}
+
 bool resize_engine_reapply(ResizeEngine *re, int64_t now_ms)
 {
     int64_t min, max;
@@ -1166,6 +1209,7 @@ bool resize_engine_reapply(ResizeEngine *re, int64_t now_ms)
     if (!re->has_target || !resize_engine_limits(re, &min, &max)) {
         return false;
     }
+    resize_engine_enter(re);
     resize_engine_new_request(re, now_ms);
     /* A new boot: whatever the guest could not do before, nor asked. */
     resize_engine_expire_short(re, now_ms, true);
@@ -1177,6 +1221,7 @@ bool resize_engine_reapply(ResizeEngine *re, int64_t now_ms)
     re->last_progress_ms = now_ms;
     re->idle_replans = 0;
     resize_engine_replan(re, "reset", true, now_ms);
+    resize_engine_leave(re, now_ms);
     return true;
 }
 
@@ -1186,22 +1231,26 @@ void resize_engine_node_limits(ResizeEngine *re, int node,
 {
     g_autofree ResizeNodePlan *np = g_new0(ResizeNodePlan, re->nb_nodes);
 
+    ResizeSlot *balloon = resize_engine_pick_balloon(re, 0);
+
     g_assert(node >= 0 && node < re->nb_nodes);
     resize_engine_node_caps(re, np, false);
     *min = re->node_boot[node] - ballooned;
-    *max = *min + np[node].cap;
+    *max = *min + np[node].cap +
+           (balloon ? balloon_backend_node_room(balloon->bb, node) : 0);
     *step = np[node].gran ? np[node].gran : RESIZE_ENGINE_PAGE;
 }
 
-bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
-                                 const int64_t *ballooned, bool strict,
-                                 const char *param, int64_t now_ms,
-                                 Error **errp)
+static bool resize_engine_request_nodes_one(ResizeEngine *re,
+                                            const int64_t *targets,
+                                            const int64_t *ballooned,
+                                            bool strict, const char *param,
+                                            int64_t now_ms, Error **errp)
 {
     g_autofree ResizeNodePlan *np = g_new0(ResizeNodePlan, re->nb_nodes);
     int64_t amount[RESIZE_ENGINE_MAX_NODES];
-    int64_t target = resize_engine_actual(re);
-    int n;
+    int64_t target = resize_engine_actual(re), growth = 0;
+    int n, growth_node = -1;
 
     if (QTAILQ_EMPTY(&re->backends)) {
         error_setg(errp, "No memory resize backend is present");
@@ -1218,27 +1267,71 @@ bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
         }
         resize_engine_node_limits(re, n, ballooned[n], &min, &max, &step);
         plug = targets[n] - min;
-        if (targets[n] < min || targets[n] > max || plug % step) {
+        /* Past its virtio-mem: the balloon grows the node, in pages. */
+        if (targets[n] < min || targets[n] > max ||
+            (plug <= np[n].cap ? plug % step :
+                                 (plug - np[n].cap) % RESIZE_ENGINE_PAGE)) {
             error_setg(errp, "Parameter '%s' gives node %d size %" PRId64
                        "; node %d can be from %" PRId64 " to %" PRId64
                        " bytes in steps of %" PRIu64, param, n, targets[n],
                        n, min, max, step);
             return false;
         }
+        if (plug > np[n].cap) {
+            if (growth_node >= 0) {
+                error_setg(errp, "Parameter '%s' needs the balloon to grow "
+                           "nodes %d and %d; it grows one node per request",
+                           param, growth_node, n);
+                return false;
+            }
+            growth_node = n;
+            growth = plug - np[n].cap;
+            plug = np[n].cap;
+        }
         amount[n] = plug;
         target += plug - np[n].plugged;
     }
+    target += growth;
 
     resize_engine_new_request(re, now_ms);
     re->by_node = true;
     re->strict_nodes = strict;
+    re->growth_node = growth_node;
+    re->balloon_growth = growth;
     memcpy(re->node_amount, amount, sizeof(*amount) * re->nb_nodes);
     resize_engine_plan(re, target, now_ms);
     re->ask_again = false;
     return resize_engine_start(re, target, true, now_ms, errp);
 }
 
+bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
+                                 const int64_t *ballooned, bool strict,
+                                 const char *param, int64_t now_ms,
+                                 Error **errp)
+{
+    bool ok;
+
+    resize_engine_enter(re);
+    ok = resize_engine_request_nodes_one(re, targets, ballooned, strict,
+                                         param, now_ms, errp);
+    resize_engine_leave(re, now_ms);
+    return ok;
+}
+
+static void resize_engine_tick_once(ResizeEngine *re, int64_t now_ms);
+
 void resize_engine_tick(ResizeEngine *re, int64_t now_ms)
+{
+    if (re->depth) {
+        re->retick = true;      /* see resize_engine_enter() */
+        return;
+    }
+    resize_engine_enter(re);
+    resize_engine_tick_once(re, now_ms);
+    resize_engine_leave(re, now_ms);
+}
+
+static void resize_engine_tick_once(ResizeEngine *re, int64_t now_ms)
 {
     Error *err = NULL;
     int64_t remaining;

@@ -123,6 +123,8 @@ struct ResizeEngine {
     bool by_node;                   /* per-node targets (node_amount) */
     bool strict_nodes;              /* ...whose shortfalls stay in node */
     int64_t node_amount[RESIZE_ENGINE_MAX_NODES]; /* plugged, or -1 */
+    int growth_node;                /* ...and the balloon grows this node */
+    int64_t balloon_growth;         /* ...by this much */
     ResizeState state;
     ResizePhase phase;
     bool in_flight;                 /* the request has not stopped */
@@ -130,6 +132,8 @@ struct ResizeEngine {
     int64_t unreachable;            /* bytes no backend can move now */
     unsigned int idle_replans;      /* replans in a row that moved nothing */
     bool ask_again;                 /* this plan asks even those asked */
+    unsigned int depth;             /* calls into the engine in progress */
+    bool retick;                    /* a tick came meanwhile: do it after */
     int64_t todo;                   /* bytes to move in all */
     int64_t moved;                  /* bytes moved by earlier plans */
     int64_t best_remaining;         /* least bytes left seen so far */
@@ -179,9 +183,11 @@ bool resize_engine_request(ResizeEngine *re, int64_t target,
                            const char *param, int64_t now_ms, Error **errp);
 
 /*
- * The sizes node @node may be asked for, with @ballooned bytes ballooned
- * out of it: from its boot memory minus @ballooned to that plus all of
- * its virtio-mem capacity, in steps of *@step (its block size).
+ * The sizes node @node may be asked for, with @ballooned bytes (net)
+ * ballooned out of it: from its boot memory minus @ballooned to that plus
+ * all of its virtio-mem capacity and what the balloon can grow it by
+ * (BalloonBackendClass::node_room), in steps of *@step (its block size)
+ * up to the virtio-mem capacity.
  */
 void resize_engine_node_limits(ResizeEngine *re, int node,
                                int64_t ballooned, int64_t *min,
@@ -191,10 +197,12 @@ void resize_engine_node_limits(ResizeEngine *re, int node,
  * Make each node @n with @targets[n] >= 0 that many bytes (boot +
  * plugged - @ballooned[n]) by plugging or unplugging its virtio-mem;
  * nodes with a negative target, and the balloon, stay as they are.
- * When a node's virtio-mem falls short, another of the node's devices
- * takes over; with @strict false, so may the balloon (not node-aware:
- * the total is kept, the node's size then is not).  Errors name @param,
- * the node and its range; nothing changes then.
+ * A balloon that can grow one node in particular (node_room) grows the
+ * node past its virtio-mem capacity, one node per request.  When a
+ * node's virtio-mem falls short, another of the node's devices takes
+ * over; with @strict false, so may the balloon (not node-aware: the
+ * total is kept, the node's size then is not).  Errors name @param, the
+ * node and its range; nothing changes then.
  */
 bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
                                  const int64_t *ballooned, bool strict,

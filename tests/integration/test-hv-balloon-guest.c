@@ -121,6 +121,34 @@ static gint64 backend_hot_added(UbfVm *vm, const char *type)
     g_assert_not_reached();
 }
 
+/*
+ * What QEMU's own commands say the hv-balloon device has plugged:
+ * query-memory-devices' size and query-memory-size-summary's
+ * plugged-memory (the VM has no other memory device).
+ */
+static void assert_plugged(UbfVm *vm, gint64 want)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonNode) devs = ubf_qmp_execute(ubf_vm_qmp(vm),
+                                               "query-memory-devices", NULL,
+                                               5000, &err);
+    JsonArray *a;
+    JsonObject *data;
+
+    g_assert_no_error(err);
+    a = json_node_get_array(devs);
+    g_assert_cmpint(json_array_get_length(a), ==, 1);
+    g_assert_cmpstr(json_object_get_string_member(
+                        json_array_get_object_element(a, 0), "type"), ==,
+                    "hv-balloon");
+    data = json_object_get_object_member(json_array_get_object_element(a, 0),
+                                         "data");
+    g_assert_cmpint(json_object_get_int_member(data, "size"), ==, want);
+    g_assert_cmpint(ubf_vm_qmp_int(vm, "query-memory-size-summary",
+                                   "plugged-memory", &err), ==, want);
+    g_assert_no_error(err);
+}
+
 static void wait_connected(UbfVm *vm, const char *type)
 {
     gint64 end = g_get_monotonic_time() + TIMEOUT_MS * (gint64)1000;
@@ -174,12 +202,14 @@ static void test_hv_balloon_resize(void)
     assert_guest_memtotal(vm, boot.memtotal_kib - 256 * KIB_PER_MIB);
     g_assert_true(backend(vm, "hv-balloon", &size));
     g_assert_cmpint(size, ==, -256 * MIB);
+    assert_plugged(vm, 0);
 
     resize(vm, 1536 * MIB);
     assert_guest_memtotal(vm, boot.memtotal_kib + 512 * KIB_PER_MIB);
     g_assert_true(backend(vm, "hv-balloon", &size));
     g_assert_cmpint(size, ==, 512 * MIB);
     g_assert_cmpint(backend_hot_added(vm, "hv-balloon"), ==, 512 * MIB);
+    assert_plugged(vm, 512 * MIB);
     g_assert_cmpint(ubf_vm_qmp_int(vm, "query-balloon", "actual", &err), ==,
                     1536 * MIB);
 
@@ -339,6 +369,164 @@ static void test_hv_balloon_reboot(void)
     g_assert_no_error(err);
 }
 
+/* Per-node figures of query-memory-resize: actual - boot, per node. */
+static void frontend_nodes(UbfVm *vm, gint64 *delta, gint64 *ballooned,
+                           gint64 *hot_added)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonNode) ret = ubf_qmp_execute(ubf_vm_qmp(vm),
+                                              "query-memory-resize", NULL,
+                                              5000, &err);
+    JsonArray *nodes;
+    guint i;
+
+    g_assert_no_error(err);
+    nodes = json_object_get_array_member(json_node_get_object(ret), "nodes");
+    g_assert_cmpint(json_array_get_length(nodes), ==, 2);
+    for (i = 0; i < 2; i++) {
+        JsonObject *n = json_array_get_object_element(nodes, i);
+
+        g_assert_true(json_object_has_member(n, "ballooned"));
+        delta[i] = json_object_get_int_member(n, "actual") -
+                   json_object_get_int_member(n, "boot");
+        ballooned[i] = json_object_get_int_member(n, "ballooned");
+        hot_added[i] = json_object_get_int_member(n, "hot-added");
+    }
+}
+
+/*
+ * The frontend's per-node figures are the guest's own: each node's
+ * MemTotal moved from boot by what query-memory-resize says, to 8 KiB
+ * (the guest's MemTotal drifts by a page or two as the kernel allocates
+ * its memory map).
+ */
+static void assert_nodes_truthful(UbfVm *vm, const UbfGuestMem *boot)
+{
+    gint64 delta[2], ballooned[2], hot_added[2];
+    g_autoptr(GError) err = NULL;
+    UbfGuestMem mem;
+    int i, tries;
+
+    frontend_nodes(vm, delta, ballooned, hot_added);
+    for (tries = 0; tries < 100; tries++) {
+        gboolean ok = TRUE;
+
+        g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &mem, &err));
+        for (i = 0; i < 2; i++) {
+            gint64 guest = (mem.nodes[i].memtotal_kib -
+                            boot->nodes[i].memtotal_kib) * 1024;
+
+            ok &= ABS(guest - delta[i]) <= 8 * 1024;
+        }
+        if (ok) {
+            break;
+        }
+        g_usleep(100 * 1000);
+    }
+    for (i = 0; i < 2; i++) {
+        gint64 guest = (mem.nodes[i].memtotal_kib -
+                        boot->nodes[i].memtotal_kib) * 1024;
+
+        g_test_message("node %d: frontend %+" G_GINT64_FORMAT " (ballooned %"
+                       G_GINT64_FORMAT ", hot-added %" G_GINT64_FORMAT
+                       "), guest %+" G_GINT64_FORMAT " bytes", i, delta[i],
+                       ballooned[i], hot_added[i], guest);
+        g_assert_cmpint(ABS(guest - delta[i]), <=, 8 * 1024);
+    }
+}
+
+/* memory-resize one node to @size; wait until reached. */
+static void resize_node(UbfVm *vm, int node, gint64 size)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *args = g_strdup_printf(
+        "{\"nodes\": [{\"node\": %d, \"size\": %" G_GINT64_FORMAT "}]}",
+        node, size);
+    g_autoptr(JsonObject) done = ubf_vm_resize(vm, "memory-resize", args,
+                                               TIMEOUT_MS, &err);
+
+    g_assert_no_error(err);
+    g_assert_cmpstr(json_object_get_string_member(done, "reason"), ==,
+                    "reached");
+}
+
+/* A node's size as query-memory-resize gives it. */
+static gint64 node_actual(UbfVm *vm, int node)
+{
+    gint64 delta[2], ballooned[2], hot_added[2];
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonNode) ret = ubf_qmp_execute(ubf_vm_qmp(vm),
+                                              "query-memory-resize", NULL,
+                                              5000, &err);
+
+    g_assert_no_error(err);
+    frontend_nodes(vm, delta, ballooned, hot_added);
+    return json_object_get_int_member(
+        json_array_get_object_element(
+            json_object_get_array_member(json_node_get_object(ret), "nodes"),
+            node), "actual");
+}
+
+/*
+ * hv-balloon on a 2-node Linux guest (256 + 768 MiB).  Ballooning takes
+ * pages the guest chooses, from both nodes; growing one node gives back
+ * the pages taken from it (the device is told which) and, for node 0,
+ * hot-adds: Linux's hv_balloon puts hot-added memory on its first node
+ * whatever the SRAT says, and the frontend, which knows the guest is
+ * Linux from its guest OS ID, counts it there.  Every per-node figure of
+ * query-memory-resize is the guest's own.
+ */
+static void test_hv_balloon_numa(void)
+{
+    static const guint64 node_mib[] = { 256, 768 };
+    UbfVmConfig cfg = { .boot_mib = 1024, .nodes = 2, .node_mib = node_mib,
+                        .modules = "hv_vmbus,hv_balloon" };
+    g_autoptr(UbfVm) vm = start_or_skip(&cfg);
+    g_autoptr(GError) err = NULL;
+    gint64 delta[2], ballooned[2], hot_added[2], before[2];
+    UbfGuestMem boot;
+
+    if (!vm) {
+        return;
+    }
+    g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err));
+    g_assert_cmpint(boot.nnodes, ==, 2);
+    wait_connected(vm, "hv-balloon");
+
+    /* Shrink: the guest gives pages; the frontend splits them by node. */
+    resize(vm, 384 * MIB);
+    assert_guest_memtotal(vm, boot.memtotal_kib - 640 * KIB_PER_MIB);
+    assert_nodes_truthful(vm, &boot);
+    frontend_nodes(vm, delta, ballooned, hot_added);
+    g_assert_cmpint(ballooned[0] + ballooned[1], ==, 640 * MIB);
+    g_assert_cmpint(ballooned[1], >=, 64 * MIB);
+
+    /* Node 1 only, by 64 MiB: pages taken from node 1 come back. */
+
+    before[0] = node_actual(vm, 0);
+    before[1] = node_actual(vm, 1);
+    resize_node(vm, 1, before[1] + 64 * MIB);
+    assert_nodes_truthful(vm, &boot);
+    g_assert_cmpint(node_actual(vm, 1), ==, before[1] + 64 * MIB);
+    g_assert_cmpint(node_actual(vm, 0), ==, before[0]);
+
+    /* Node 0 only, past its boot size: its pages back, then hot-add. */
+    frontend_nodes(vm, delta, ballooned, hot_added);
+    before[1] = node_actual(vm, 1);
+    resize_node(vm, 0, 256 * MIB + 256 * MIB);
+    assert_nodes_truthful(vm, &boot);
+    frontend_nodes(vm, delta, ballooned, hot_added);
+    g_assert_cmpint(ballooned[0], ==, 0);
+    g_assert_cmpint(hot_added[0], ==, 256 * MIB);
+    g_assert_cmpint(node_actual(vm, 0), ==, 512 * MIB);
+    g_assert_cmpint(node_actual(vm, 1), ==, before[1]);
+
+    /* Shrink again, the total only: still the guest's own figures. */
+    resize(vm, 768 * MIB);
+    assert_guest_memtotal(vm, boot.memtotal_kib - 256 * KIB_PER_MIB);
+    assert_nodes_truthful(vm, &boot);
+}
+
 /* info numa on a NUMA VM with hv-balloon aborted before patch 0010. */
 static void test_hv_balloon_info_numa(void)
 {
@@ -373,5 +561,6 @@ int main(int argc, char **argv)
                     test_template_sequence);
     g_test_add_func("/hv-balloon-guest/reboot", test_hv_balloon_reboot);
     g_test_add_func("/hv-balloon-guest/info-numa", test_hv_balloon_info_numa);
+    g_test_add_func("/hv-balloon-guest/numa", test_hv_balloon_numa);
     return g_test_run();
 }

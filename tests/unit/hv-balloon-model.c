@@ -38,6 +38,7 @@ void hv_model_get_state(void *dev, HvBalloonState *st)
     st->hot_added = m->hot_added;
     st->hot_add_max = m->memdev;
     st->hot_add_align = st->connected ? m->align : 0;
+    st->hot_add_node = -1;          /* no 'node' property */
 }
 
 void hv_model_set_target(void *dev, uint64_t target)

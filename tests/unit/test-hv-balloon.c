@@ -356,6 +356,101 @@ static void test_never_answers(void)
     rig_free(&r);
 }
 
+/*
+ * NUMA: a 2-node guest (512 MiB each) whose hv_balloon returned pages of
+ * both nodes.  The node of hot-added memory follows the guest: Linux
+ * (guest OS ID 0x8100...) puts it on its first node, others on the node
+ * the SRAT says (the device's 'node', else the highest).  The backend
+ * can grow a node by the pages taken from it, and the hot-add node by
+ * what it can still hot-add; growing a node tells the device which
+ * pages to give back.
+ */
+static RangeSet *numa_nodes[2], *numa_removed, *numa_prefer;
+static uint64_t numa_os_id;
+
+static void numa_foreach_removed(void *dev, RangeSetFunc fn, void *opaque)
+{
+    range_set_foreach(numa_removed, 0, RANGE_SET_PAGE_LIMIT, fn, opaque);
+}
+
+static void numa_set_prefer(void *dev, RangeSet *prefer)
+{
+    numa_prefer = prefer;
+}
+
+static uint64_t numa_guest_os_id(void *dev)
+{
+    return numa_os_id;
+}
+
+static int numa_nb_nodes(void *dev)
+{
+    return 2;
+}
+
+static RangeSet *numa_node_pages(void *dev, int node)
+{
+    return node >= 0 && node < 2 ? numa_nodes[node] : NULL;
+}
+
+static const HvBalloonBackendOps numa_ops = {
+    .get_state = hv_model_get_state,
+    .set_target = hv_model_set_target,
+    .base_size = hv_model_base_size,
+    .foreach_removed = numa_foreach_removed,
+    .set_unballoon_preference = numa_set_prefer,
+    .guest_os_id = numa_guest_os_id,
+    .nb_nodes = numa_nb_nodes,
+    .node_pages = numa_node_pages,
+};
+
+static void test_numa(void)
+{
+    static const uint64_t ids[] = { 0x8100000000060c00ULL,   /* Linux */
+                                    0x0001040a00004a61ULL }; /* Windows */
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        HvModel hv;
+        BalloonBackend *bb;
+        BalloonBackendInfo info;
+
+        hv_model_init(&hv, BASE, 2 * GiB, 128 * MiB);
+        hv.driver = true;
+        hv.hold_ms = 0;
+        hv_model_step(&hv, 0);
+        hv_model_step(&hv, 0);
+        numa_os_id = ids[i];
+        numa_nodes[0] = range_set_new();
+        numa_nodes[1] = range_set_new();
+        numa_removed = range_set_new();
+        range_set_insert(numa_nodes[0], 0, 131072, NULL);       /* 512 MiB */
+        range_set_insert(numa_nodes[1], 131072, 131072, NULL);
+        range_set_insert(numa_removed, 1000, 100, NULL);        /* node 0 */
+        range_set_insert(numa_removed, 200000, 300, NULL);      /* node 1 */
+        bb = hv_balloon_backend_new(&numa_ops, &hv, "hvb0");
+
+        balloon_backend_get_info(bb, &info);
+        g_assert_cmpint(info.node, ==, i == 0 ? 0 : 1);
+        g_assert_cmpint(balloon_backend_node_room(bb, 1), ==,
+                        300 * 4 * KiB + (i == 0 ? 0 : 2 * GiB));
+        g_assert_cmpint(balloon_backend_node_room(bb, 0), ==,
+                        100 * 4 * KiB + (i == 0 ? 2 * GiB : 0));
+        g_assert_cmpint(balloon_backend_node_room(bb, 5), ==, 0);
+
+        balloon_backend_set_growth_node(bb, 1);
+        g_assert_true(numa_prefer == numa_nodes[1]);
+        balloon_backend_set_growth_node(bb, -1);
+        g_assert_null(numa_prefer);
+        balloon_backend_set_growth_node(bb, 0);
+        balloon_backend_release(bb);
+        g_assert_null(numa_prefer);             /* cleared on release */
+        range_set_free(numa_nodes[0]);
+        range_set_free(numa_nodes[1]);
+        range_set_free(numa_removed);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -376,5 +471,6 @@ int main(int argc, char **argv)
     g_test_add_func("/hv-balloon/reboot-reapply", test_reboot_reapply);
     g_test_add_func("/hv-balloon/channel-reset", test_channel_reset);
     g_test_add_func("/hv-balloon/never-answers", test_never_answers);
+    g_test_add_func("/hv-balloon/numa", test_numa);
     return g_test_run();
 }
