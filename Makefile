@@ -10,11 +10,12 @@
 B := build
 QEMU_BIN := $(B)/bin/qemu-system-x86_64
 BASELINE_BIN := $(B)/bin/qemu-system-x86_64-baseline
+BASELINE_HV_BIN := $(B)/bin/qemu-system-x86_64-baseline-hv
 GUEST := $(B)/guest
 TOOLS := $(B)/tools
 SUITES ?=
 
-.PHONY: all setup qemu baseline guest tools fuzz bench check demo clean distclean
+.PHONY: all setup qemu baseline baseline-hv guest tools fuzz bench check demo clean distclean
 
 all: qemu guest tools
 
@@ -43,6 +44,14 @@ baseline: setup $(B)/dl/qemu-src/.ubf-version
 	@cmp -s $(B)/baseline/build/qemu-system-x86_64 $(BASELINE_BIN) || \
 	    install -m 755 $(B)/baseline/build/qemu-system-x86_64 $(BASELINE_BIN)
 
+# Stock QEMU with only the Hyper-V-under-TCG series: stock hv-balloon runs.
+baseline-hv: setup $(B)/dl/qemu-src/.ubf-version
+	@scripts/prepare-qemu.sh --only hyperv-tcg $(B)/dl/qemu-src $(B)/baseline-hv/src
+	@scripts/build-qemu.sh $(B)/baseline-hv/src $(B)/baseline-hv/build
+	@mkdir -p $(B)/bin
+	@cmp -s $(B)/baseline-hv/build/qemu-system-x86_64 $(BASELINE_HV_BIN) || \
+	    install -m 755 $(B)/baseline-hv/build/qemu-system-x86_64 $(BASELINE_HV_BIN)
+
 guest: setup $(GUEST)/initrd.img
 
 $(GUEST)/initrd.img: tests/guest/agent.c tests/guest/init tests/guest/build-guest.sh \
@@ -68,7 +77,7 @@ fuzz: qemu
 # Benchmarks against the baseline (figures, not pass/fail; see
 # docs/performance.md).  BENCH_REPS repetitions, medians reported.
 BENCH_REPS ?= 3
-bench: all baseline
+bench: all baseline baseline-hv
 	@scripts/bench.sh $(B) $(BENCH_REPS)
 
 check: all

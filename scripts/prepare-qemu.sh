@@ -2,10 +2,12 @@
 # Make the patched QEMU tree: a hard-linked copy of the pristine tree with
 # qemu/patches/series applied and our folders linked in as <tree>/ubf.
 #
-# Usage: prepare-qemu.sh [--baseline] PRISTINE TREE
+# Usage: prepare-qemu.sh [--baseline | --only SERIES] PRISTINE TREE
 #
 # --baseline makes the same hard-linked copy with no patch and no ubf/:
 # stock QEMU, built from the same relative paths as ours (build-qemu.sh).
+# --only SERIES applies that one series (a folder of qemu/patches) and no
+# ubf/: stock QEMU with, say, only the Hyper-V enlightenments under TCG.
 #
 # Files untouched by the patches keep their inode and mtime, so ninja only
 # rebuilds what a patch changed.  The tree is made again only when the
@@ -14,9 +16,15 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 baseline=false
+only=""
 if [ "$1" = --baseline ]; then
     baseline=true
     shift
+elif [ "$1" = --only ]; then
+    # One series of qemu/patches/series, and no ubf/: for instance the
+    # Hyper-V enlightenments alone, a baseline for stock hv-balloon.
+    only=$2
+    shift 2
 fi
 pristine=$1
 tree=$2
@@ -29,6 +37,7 @@ stamp_of() {
         echo baseline
         return
     fi
+    echo "only=$only"
     cat "$patches/series"
     while read -r p; do
         case $p in ''|'#'*) continue ;; esac
@@ -55,6 +64,9 @@ if $baseline; then
 fi
 while read -r p; do
     case $p in ''|'#'*) continue ;; esac
+    if [ -n "$only" ] && [ "${p%%/*}" != "$only" ]; then
+        continue
+    fi
     # GNU patch writes a new file and renames it over the old one, so the
     # hard links to the pristine tree are broken for patched files only.
     if ! patch -d "$tree.tmp" -p1 -s -N --no-backup-if-mismatch -r - \
@@ -65,6 +77,12 @@ while read -r p; do
     fi
 done <"$patches/series"
 rm -f "$tree.tmp/.patch.log"
+if [ -n "$only" ]; then
+    echo "$want" >"$tree.tmp/.ubf-patched"
+    rm -rf "$tree"
+    mv "$tree.tmp" "$tree"
+    exit 0
+fi
 
 mkdir "$tree.tmp/ubf"
 ln -s "$top/qemu/meson.build" "$tree.tmp/ubf/meson.build"

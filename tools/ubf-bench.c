@@ -503,6 +503,132 @@ static void bench_memory(Bench *b)
     json_num(b, "frontend_overhead_1tib_kib", ours - base);
 }
 
+/* ---- 5. hv-balloon: RangeSet against GTree, and against virtio ---- */
+
+typedef struct HvRun {
+    double shrink_s, grow_s;            /* 1.5 GiB each way */
+    double shrink_sys_ms, shrink_user_ms;   /* QEMU's CPU per GiB */
+    double grow_sys_ms, grow_user_ms;
+} HvRun;
+
+/*
+ * A 2 GiB Linux guest: shrink to 512 MiB and grow back with 'balloon',
+ * timed until its MemTotal settles, and the QEMU process's CPU measured.
+ * With @hv the guest runs hv_balloon on hv-balloon (Hyper-V under TCG),
+ * else virtio_balloon.  hv-balloon holds requests for 50 s after its
+ * driver connects: a 4 MiB balloon first tells when it listens.
+ */
+static void bench_hv_run(Bench *b, const char *qemu, bool hv, HvRun *run)
+{
+    const char *extra[] = {
+        "-cpu", g_strcmp0(g_getenv("UBF_ACCEL"), "kvm") == 0 ?
+                "host,hv-relaxed,hv-vpindex,hv-synic,hv-time" :
+                "qemu64,hv-relaxed,hv-vpindex,hv-synic,hv-time",
+        "-global", "ICH9-LPC.disable_s4=1",
+        "-device", "vmbus-bridge",
+        "-object", "memory-backend-ram,id=hvmem,size=2G",
+        "-device", "hv-balloon,id=hvb0,memdev=hvmem",
+        NULL
+    };
+    UbfVmConfig cfg = {
+        .qemu = qemu,
+        .boot_mib = 2048,
+        .virtio_balloon = !hv,
+        .modules = hv ? "hv_vmbus,hv_balloon" : "virtio_balloon",
+        .extra = hv ? extra : NULL,
+        .maxmem_mib = hv ? 40 * 1024 : 0,
+        .boot_timeout_ms = 240000,
+    };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(UbfVm) vm = ubf_vm_start(&cfg, &err);
+    g_autoptr(JsonObject) touched = NULL;
+    UbfGuestMem boot;
+    double u0, s0, u1, s1;
+    gint64 t0;
+
+    die_on(err, qemu);
+    ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err);
+    die_on(err, "meminfo");
+    touched = ubf_agent_command(ubf_vm_agent(vm), "alloc 1536", 300000, &err);
+    die_on(err, "alloc");
+    g_clear_pointer(&touched, json_object_unref);
+    touched = ubf_agent_command(ubf_vm_agent(vm), "free", 60000, &err);
+    die_on(err, "free");
+
+    qmp_ok(vm, "balloon", "{\"value\": 2143289344}");     /* 4 MiB out */
+    wait_memtotal(b, vm, g_get_monotonic_time(),
+                  boot.memtotal_kib - 4 * KIB_PER_MIB, "hv-ready", "");
+
+    proc_cpu(ubf_vm_pid(vm), &u0, &s0);
+    t0 = g_get_monotonic_time();
+    qmp_ok(vm, "balloon", "{\"value\": 536870912}");
+    run->shrink_s = wait_memtotal(b, vm, t0, boot.memtotal_kib -
+                                  1536 * KIB_PER_MIB, "hv-shrink", "");
+    proc_cpu(ubf_vm_pid(vm), &u1, &s1);
+    run->shrink_sys_ms = (s1 - s0) * 1000 / 1.5;
+    run->shrink_user_ms = (u1 - u0) * 1000 / 1.5;
+
+    t0 = g_get_monotonic_time();
+    qmp_ok(vm, "balloon", "{\"value\": 2147483648}");
+    run->grow_s = wait_memtotal(b, vm, t0, boot.memtotal_kib, "hv-grow", "");
+    proc_cpu(ubf_vm_pid(vm), &u0, &s0);
+    run->grow_sys_ms = (s0 - s1) * 1000 / 1.5;
+    run->grow_user_ms = (u0 - u1) * 1000 / 1.5;
+}
+
+static void bench_hv(Bench *b, const char *baseline_hv)
+{
+    static const char *const names[] = { "hv (ours)", "hv (GTree)",
+                                         "virtio" };
+    static const char *const keys[] = { "hv_", "baseline_hv_", "virtio_" };
+    HvRun runs[3][8], med[3];
+    FILE *series = b->series;
+    double v[8];
+    int f, r;
+
+    b->series = NULL;           /* the plot is the resize part's */
+    for (r = 0; r < b->reps; r++) {
+        bench_hv_run(b, b->ours, true, &runs[0][r]);
+        bench_hv_run(b, baseline_hv, true, &runs[1][r]);
+        bench_hv_run(b, b->ours, false, &runs[2][r]);
+        for (f = 0; f < 3; f++) {
+            printf("  rep %d: %-10s shrink %.2f s, grow %.2f s, user %.0f/%.0f "
+                   "ms/GiB\n", r + 1, names[f], runs[f][r].shrink_s,
+                   runs[f][r].grow_s, runs[f][r].shrink_user_ms,
+                   runs[f][r].grow_user_ms);
+        }
+    }
+    b->series = series;
+    for (f = 0; f < 3; f++) {
+#define MED(field) do { \
+        for (r = 0; r < b->reps; r++) { v[r] = runs[f][r].field; } \
+        med[f].field = median(v, b->reps); } while (0)
+        MED(shrink_s);
+        MED(grow_s);
+        MED(shrink_sys_ms);
+        MED(shrink_user_ms);
+        MED(grow_sys_ms);
+        MED(grow_user_ms);
+#undef MED
+        printf("  %-10s shrink 1.5 GiB %6.2f s (%5.1f GB/min), grow %6.2f s "
+               "(%5.1f GB/min) | CPU per GiB: shrink sys %6.1f user %7.1f "
+               "ms, grow sys %6.1f user %7.1f ms\n", names[f],
+               med[f].shrink_s, 1.5 * 1.073741824 * 60 / med[f].shrink_s,
+               med[f].grow_s, 1.5 * 1.073741824 * 60 / med[f].grow_s,
+               med[f].shrink_sys_ms, med[f].shrink_user_ms,
+               med[f].grow_sys_ms, med[f].grow_user_ms);
+#define J(k, val) do { g_autofree char *key = g_strconcat(keys[f], k, NULL); \
+                       json_num(b, key, val); } while (0)
+        J("shrink_gb_per_min", 1.5 * 1.073741824 * 60 / med[f].shrink_s);
+        J("grow_gb_per_min", 1.5 * 1.073741824 * 60 / med[f].grow_s);
+        J("shrink_sys_ms_per_gib", med[f].shrink_sys_ms);
+        J("shrink_user_ms_per_gib", med[f].shrink_user_ms);
+        J("grow_sys_ms_per_gib", med[f].grow_sys_ms);
+        J("grow_user_ms_per_gib", med[f].grow_user_ms);
+#undef J
+    }
+}
+
 /* Is part @name asked for (all are without --only)? */
 static bool bench_wanted(const char *only, const char *name)
 {
@@ -518,19 +644,24 @@ static bool bench_wanted(const char *only, const char *name)
 int main(int argc, char **argv)
 {
     g_autofree char *ours = NULL, *baseline = NULL, *outdir = NULL;
+    g_autofree char *baseline_hv = NULL;
     g_autofree char *range_json = NULL, *only = NULL;
     int reps = 3;
     GOptionEntry entries[] = {
         { "qemu", 0, 0, G_OPTION_ARG_FILENAME, &ours, "our QEMU", "PATH" },
         { "baseline", 0, 0, G_OPTION_ARG_FILENAME, &baseline,
           "baseline QEMU", "PATH" },
+        { "baseline-hv", 0, 0, G_OPTION_ARG_FILENAME, &baseline_hv,
+          "stock QEMU with Hyper-V under TCG only (stock hv-balloon)",
+          "PATH" },
         { "out", 0, 0, G_OPTION_ARG_FILENAME, &outdir, "output folder",
           "DIR" },
         { "reps", 0, 0, G_OPTION_ARG_INT, &reps, "repetitions (1-8)", "N" },
         { "range-json", 0, 0, G_OPTION_ARG_STRING, &range_json,
           "bench-range's JSON line, merged in", "JSON" },
         { "only", 0, 0, G_OPTION_ARG_STRING, &only,
-          "run only these parts (comma list: latency, resize, cpu, memory)",
+          "run only these parts (comma list: latency, resize, cpu, memory, "
+          "hv)",
           "PARTS" },
         { NULL }
     };
@@ -583,6 +714,11 @@ int main(int argc, char **argv)
         printf("Frontend memory overhead:\n");
         bench_memory(&b);
     }
+    if (bench_wanted(only, "hv") && baseline_hv) {
+        printf("hv-balloon (Linux hv_balloon, 2 GiB guest) against stock "
+               "hv-balloon and virtio-balloon:\n");
+        bench_hv(&b, baseline_hv);
+    }
     fclose(b.series);
 
     if (range_json) {
@@ -604,6 +740,18 @@ int main(int argc, char **argv)
             json_num(&b, "range_worst_case_bytes_per_tib",
                      json_object_get_double_member(
                          o, "worst_case_bytes_per_tib"));
+            json_num(&b, "range_worst_case_gtree_bytes_per_tib",
+                     json_object_get_double_member_with_default(
+                         o, "worst_case_gtree_bytes_per_tib", 0));
+            json_num(&b, "hv_cycle_ms_per_gib",
+                     json_object_get_double_member_with_default(
+                         o, "hv_cycle_ms_per_gib", 0));
+            json_num(&b, "hv_cycle_gtree_ms_per_gib",
+                     json_object_get_double_member_with_default(
+                         o, "hv_cycle_gtree_ms_per_gib", 0));
+            json_num(&b, "hv_checkerboard_bytes",
+                     json_object_get_double_member_with_default(
+                         o, "hv_checkerboard_bytes", 0));
         }
     }
     json_builder_end_object(b.json);

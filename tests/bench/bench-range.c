@@ -4,7 +4,9 @@
  * same run, same workloads.
  *
  * Prints a table, then one line of JSON with at least ops_per_s,
- * gtree_ops_per_s, bytes_per_range and worst_case_bytes_per_tib.
+ * gtree_ops_per_s, bytes_per_range, worst_case_bytes_per_tib and
+ * worst_case_gtree_bytes_per_tib (a checkerboard of single pages, the
+ * heap each structure takes, per TiB).
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -93,6 +95,46 @@ static uint64_t gt_count(GTree *t, uint64_t start, uint64_t count)
     return n;
 }
 
+/* Resident memory of this process, bytes. */
+static size_t bench_rss(void)
+{
+    unsigned long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    if (f) {
+        if (fscanf(f, "%lu %lu", &size, &resident) != 2) {
+            resident = 0;
+        }
+        fclose(f);
+    }
+    return resident * qemu_real_host_page_size();
+}
+
+/* Take up to @max pages off the lowest range; returns how many. */
+static uint64_t gt_pop(GTree *t, uint64_t max, uint64_t *start)
+{
+    GTreeNode *node = g_tree_node_first(t);
+    GtRange *r;
+    uint64_t n;
+
+    if (!node) {
+        return 0;
+    }
+    r = g_tree_node_value(node);
+    *start = r->start;
+    n = MIN(max, r->end - r->start);
+    if (n == r->end - r->start) {
+        g_tree_remove(t, &r->start);
+    } else {
+        /* The key is the start: the shortened range goes in again. */
+        uint64_t end = r->end;
+
+        g_tree_remove(t, &r->start);
+        gt_insert(t, *start + n, end - *start - n);
+    }
+    return n;
+}
+
 /* ---- workloads ---- */
 
 typedef enum { IMPL_OURS, IMPL_GTREE, IMPL_BITMAP, IMPL__MAX } Impl;
@@ -108,6 +150,53 @@ typedef struct Result {
     uint64_t ranges;
     size_t ours_bytes;
 } Result;
+
+/*
+ * hv-balloon's cycle for 1 GiB: the guest returns it as Linux's
+ * hv_balloon does (2 MiB chunks while it finds them, then single pages),
+ * spread over 16 GiB of RAM; then it is given back lowest first, at most
+ * 2 MiB per request.  Milliseconds for the whole cycle, best of 5.
+ */
+#define HV_CYCLE_PAGES (1ULL << 18)
+#define HV_CHUNK 512
+
+static double bench_hv_cycle(Impl impl)
+{
+    double best = 0;
+    int rep;
+
+    for (rep = 0; rep < 5; rep++) {
+        g_autoptr(RangeSet) rs = range_set_new();
+        GTree *gt = gt_new();
+        GRand *rand = g_rand_new_with_seed(7);
+        uint64_t i, start, got = 0, chunks = HV_CYCLE_PAGES / 2 / HV_CHUNK;
+        gint64 t0 = g_get_monotonic_time();
+        double ms;
+
+        for (i = 0; i < chunks + HV_CYCLE_PAGES / 2; i++) {
+            uint64_t page = g_rand_int_range(rand, 0, 1 << 22);
+            uint64_t count = i < chunks ? HV_CHUNK : 1;
+
+            page = i < chunks ? QEMU_ALIGN_DOWN(page, HV_CHUNK) : page;
+            if (impl == IMPL_OURS) {
+                range_set_insert(rs, page, count, NULL);
+            } else {
+                gt_insert(gt, page, count);
+            }
+        }
+        do {
+            i = impl == IMPL_OURS ? range_set_pop(rs, HV_CHUNK, &start)
+                                  : gt_pop(gt, HV_CHUNK, &start);
+            got += i;
+        } while (i);
+        ms = (g_get_monotonic_time() - t0) / 1000.0;
+        best = rep == 0 ? ms : MIN(best, ms);
+        g_assert(got > 0);
+        g_tree_destroy(gt);
+        g_rand_free(rand);
+    }
+    return best;
+}
 
 static double bench_run(Impl impl, const Op *ops, uint64_t n, uint64_t space,
                         Result *res)
@@ -194,7 +283,25 @@ int main(int argc, char **argv)
     Result seq, rnd, chunks, lookup, checker;
     g_autoptr(RangeSet) rs = range_set_new();
     uint64_t i, cb_pages = 1ULL << 22;     /* 16 GiB checkerboard */
-    size_t measured_per_tib;
+    size_t measured_per_tib, gtree_per_tib;
+    double hv_ours_ms, hv_gtree_ms;
+
+    /*
+     * The same checkerboard in the GTree (stock hv-balloon's structure):
+     * what the process's resident memory grew by.  Not malloc's count:
+     * GLib's slice allocator takes the tree nodes from its own slabs.
+     * Measured first, while the heap holds nothing freed to reuse.
+     */
+    {
+        size_t before = bench_rss();
+        GTree *gt = gt_new();
+
+        for (i = 0; i < cb_pages; i += 2) {
+            gt_insert(gt, i, 1);
+        }
+        gtree_per_tib = (bench_rss() - before) * (TIB_PAGES / cb_pages);
+        g_tree_destroy(gt);
+    }
 
     printf("%-28s %10s %14s %14s %14s %9s %10s %10s\n", "workload", "ops",
            "ours ops/s", "gtree ops/s", "bitmap ops/s", "vs gtree",
@@ -242,10 +349,18 @@ int main(int argc, char **argv)
     }
     measured_per_tib = range_set_memory(rs) * (TIB_PAGES / cb_pages);
 
+
     printf("\nworst case (every other page): measured %.1f MiB per TiB "
-           "(16 GiB scaled), bound %.1f MiB per TiB\n",
+           "(16 GiB scaled), bound %.1f MiB per TiB; GTree %.1f MiB per "
+           "TiB\n",
            measured_per_tib / 1048576.0,
-           range_set_worst_case_bytes(TIB_PAGES) / 1048576.0);
+           range_set_worst_case_bytes(TIB_PAGES) / 1048576.0,
+           gtree_per_tib / 1048576.0);
+    hv_ours_ms = bench_hv_cycle(IMPL_OURS);
+    hv_gtree_ms = bench_hv_cycle(IMPL_GTREE);
+    printf("hv-balloon cycle (1 GiB returned, 2 MiB chunks and single "
+           "pages, then given back): ours %.1f ms, GTree %.1f ms (%.1fx)\n",
+           hv_ours_ms, hv_gtree_ms, hv_gtree_ms / hv_ours_ms);
     printf("{\"ops_per_s\": %.0f, \"gtree_ops_per_s\": %.0f, "
            "\"bitmap_ops_per_s\": %.0f, "
            "\"sequential_ops_per_s\": %.0f, \"sequential_gtree_ops_per_s\": %.0f, "
@@ -256,7 +371,10 @@ int main(int argc, char **argv)
            "\"checkerboard_gtree_ops_per_s\": %.0f, "
            "\"bytes_per_range\": %.1f, "
            "\"worst_case_bytes_per_tib\": %zu, "
-           "\"worst_case_bound_bytes_per_tib\": %zu}\n",
+           "\"worst_case_bound_bytes_per_tib\": %zu, "
+           "\"worst_case_gtree_bytes_per_tib\": %zu, "
+           "\"hv_cycle_ms_per_gib\": %.2f, "
+           "\"hv_cycle_gtree_ms_per_gib\": %.2f}\n",
            /* overall: random and sequential inserts together */
            2.0 * n / (n / rnd.ops_per_s[IMPL_OURS] +
                       n / seq.ops_per_s[IMPL_OURS]),
@@ -270,7 +388,8 @@ int main(int argc, char **argv)
            chunks.ops_per_s[IMPL_OURS], chunks.ops_per_s[IMPL_GTREE],
            checker.ops_per_s[IMPL_OURS], checker.ops_per_s[IMPL_GTREE],
            (double)rnd.ours_bytes / MAX(rnd.ranges, 1),
-           measured_per_tib, range_set_worst_case_bytes(TIB_PAGES));
+           measured_per_tib, range_set_worst_case_bytes(TIB_PAGES),
+           gtree_per_tib, hv_ours_ms, hv_gtree_ms);
     g_rand_free(rand);
     return 0;
 }
