@@ -10,6 +10,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bitmap.h"
 #include "qemu/interval-tree.h"
+#include "qapi/error.h"
 #include "range-set.h"
 
 #define RS_MASK (RANGE_SET_WINDOW - 1)
@@ -776,6 +777,106 @@ void range_set_free(RangeSet *rs)
     }
     range_set_clear(rs);
     g_free(rs);
+}
+
+static void range_set_put_varint(GByteArray *buf, uint64_t value)
+{
+    do {
+        uint8_t byte = value & 0x7f;
+
+        value >>= 7;
+        byte |= value ? 0x80 : 0;
+        g_byte_array_append(buf, &byte, 1);
+    } while (value);
+}
+
+/* Read one varint at *@p (not past @end); false if it is not one. */
+static bool range_set_get_varint(const uint8_t **p, const uint8_t *end,
+                                 uint64_t *value)
+{
+    uint64_t v = 0;
+    unsigned int shift;
+
+    for (shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t byte = *(*p)++;
+
+        if (shift == 63 && byte > 1) {
+            return false;           /* more than 64 bits */
+        }
+        v |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80)) {
+            *value = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+typedef struct RangeSetEncoder {
+    GByteArray *buf;
+    uint64_t end;               /* end of the range before */
+} RangeSetEncoder;
+
+static bool range_set_encode_cb(uint64_t start, uint64_t count, void *opaque)
+{
+    RangeSetEncoder *enc = opaque;
+
+    range_set_put_varint(enc->buf, start - enc->end);
+    range_set_put_varint(enc->buf, count);
+    enc->end = start + count;
+    return true;
+}
+
+GByteArray *range_set_encode(RangeSet *rs)
+{
+    RangeSetEncoder enc = { .buf = g_byte_array_new() };
+
+    range_set_put_varint(enc.buf, range_set_nr_ranges(rs));
+    range_set_foreach(rs, 0, RANGE_SET_PAGE_LIMIT, range_set_encode_cb, &enc);
+    return enc.buf;
+}
+
+bool range_set_decode(RangeSet *rs, const uint8_t *buf, size_t len,
+                      uint64_t limit, Error **errp)
+{
+    const uint8_t *p = buf, *end = buf + len;
+    uint64_t n, i, gap, count, last = 0;
+
+    g_assert(!range_set_total(rs));
+    limit = MIN(limit, RANGE_SET_PAGE_LIMIT);
+    /* Each range takes at least two bytes. */
+    if (!range_set_get_varint(&p, end, &n) || n > len / 2) {
+        error_setg(errp, "bad range count");
+        return false;
+    }
+    for (i = 0; i < n; i++) {
+        if (!range_set_get_varint(&p, end, &gap) ||
+            !range_set_get_varint(&p, end, &count)) {
+            error_setg(errp, "range %" PRIu64 " of %" PRIu64 " truncated",
+                       i, n);
+            goto fail;
+        }
+        /* Ranges are maximal: apart from the first, a gap before each. */
+        if ((i && !gap) || !count || gap > limit - last ||
+            count > limit - last - gap) {
+            error_setg(errp, "range %" PRIu64 " (%" PRIu64 " pages, %"
+                       PRIu64 " after the one before) is empty, touches "
+                       "the one before or reaches page %" PRIu64,
+                       i, count, gap, limit);
+            goto fail;
+        }
+        range_set_insert(rs, last + gap, count, NULL);
+        last += gap + count;
+    }
+    if (p != end) {
+        error_setg(errp, "%td bytes after the last range", end - p);
+        goto fail;
+    }
+    return true;
+
+fail:
+    range_set_clear(rs);
+    return false;
 }
 
 size_t range_set_memory(const RangeSet *rs)

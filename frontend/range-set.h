@@ -121,6 +121,23 @@ uint64_t range_set_intersection_count(RangeSet *a, RangeSet *b);
 /* Remove everything. */
 void range_set_clear(RangeSet *rs);
 
+/*
+ * The set as bytes (to migrate it): the number of ranges, then for each
+ * range its distance from the end of the one before (from page 0 for the
+ * first) and its length, all as LEB128 varints.  At most one byte per
+ * page the ranges and gaps span, a few bytes per range in general.
+ */
+GByteArray *range_set_encode(RangeSet *rs);
+
+/*
+ * Fill the empty set @rs from @len bytes at @buf (range_set_encode()'s
+ * format).  Refuses, leaving @rs empty, bytes that are truncated or left
+ * over, a range that is empty, out of order, overlapping or touching the
+ * one before, or that reaches page @limit.
+ */
+bool range_set_decode(RangeSet *rs, const uint8_t *buf, size_t len,
+                      uint64_t limit, Error **errp);
+
 /* Bytes of host memory the set uses now, headers included. */
 size_t range_set_memory(const RangeSet *rs);
 

@@ -10,6 +10,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bitmap.h"
 #include "qemu/units.h"
+#include "qapi/error.h"
 #include "range-set.h"
 
 #define W RANGE_SET_WINDOW
@@ -330,6 +331,91 @@ static void test_random_model(void)
     g_free(oracle);
 }
 
+/* Encode @rs, decode into a new set; the same ranges, the expected size. */
+static void check_round_trip(RangeSet *rs, size_t max_bytes)
+{
+    g_autoptr(GByteArray) buf = range_set_encode(rs);
+    g_autoptr(RangeSet) back = range_set_new();
+    g_autofree char *want = ranges_str(rs);
+    g_autofree char *got = NULL;
+
+    g_assert_cmpuint(buf->len, <=, max_bytes);
+    g_assert_true(range_set_decode(back, buf->data, buf->len,
+                                   RANGE_SET_PAGE_LIMIT, &error_abort));
+    got = ranges_str(back);
+    g_assert_cmpstr(got, ==, want);
+    g_assert_cmpuint(range_set_total(back), ==, range_set_total(rs));
+}
+
+static void test_encode(void)
+{
+    g_autoptr(RangeSet) rs = range_set_new();
+    uint64_t i;
+
+    check_round_trip(rs, 1);                    /* just the count */
+    range_set_insert(rs, 0, 1, NULL);
+    check_round_trip(rs, 3);
+    range_set_insert(rs, RANGE_SET_PAGE_LIMIT - 5, 5, NULL);
+    range_set_insert(rs, 1ULL << 40, 1ULL << 40, NULL);
+    check_round_trip(rs, 1 + 2 + 2 * 10 + 2 * 10);
+
+    /* Every other page of 64 MiB: 2 bytes per range. */
+    range_set_clear(rs);
+    for (i = 0; i < 16384; i += 2) {
+        range_set_insert(rs, i + 1, 1, NULL);
+    }
+    check_round_trip(rs, 3 + 2 * 8192);
+}
+
+/* Decoding @bytes (@len of them) within @limit fails and leaves @rs empty. */
+static void check_refused(const uint8_t *bytes, size_t len, uint64_t limit)
+{
+    g_autoptr(RangeSet) rs = range_set_new();
+    Error *err = NULL;
+
+    g_assert_false(range_set_decode(rs, bytes, len, limit, &err));
+    g_assert_nonnull(err);
+    error_free(err);
+    g_assert_cmpuint(range_set_total(rs), ==, 0);
+    g_assert_cmpuint(range_set_nr_ranges(rs), ==, 0);
+}
+
+/* What a corrupt or hostile migration stream could hold. */
+static void test_decode_refused(void)
+{
+    static const uint8_t empty_range[] = { 1, 5, 0 };
+    static const uint8_t touching[] = { 2, 5, 3, 0, 3 };
+    static const uint8_t truncated[] = { 2, 5, 3, 1 };
+    static const uint8_t left_over[] = { 1, 5, 3, 7 };
+    static const uint8_t too_many[] = { 100, 5, 3 };
+    static const uint8_t past_limit[] = { 1, 0x80, 0x08, 1 };  /* page 1024 */
+    static const uint8_t wraps[] = { 2, 1, 1, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0x01, 1 };
+    static const uint8_t too_long[] = { 1, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                        0xff, 0xff, 0xff, 0xff, 0x7f, 1 };
+    static const uint8_t ok[] = { 2, 5, 3, 1, 2 };
+    g_autoptr(RangeSet) rs = range_set_new();
+
+    check_refused(NULL, 0, 1024);
+    check_refused(empty_range, sizeof(empty_range), 1024);
+    check_refused(touching, sizeof(touching), 1024);
+    check_refused(truncated, sizeof(truncated), 1024);
+    check_refused(left_over, sizeof(left_over), 1024);
+    check_refused(too_many, sizeof(too_many), 1024);
+    check_refused(past_limit, sizeof(past_limit), 1024);
+    check_refused(wraps, sizeof(wraps), RANGE_SET_PAGE_LIMIT);
+    check_refused(too_long, sizeof(too_long), RANGE_SET_PAGE_LIMIT);
+
+    /* The same ranges as "touching", apart: pages 5-7 and 9-10. */
+    g_assert_true(range_set_decode(rs, ok, sizeof(ok), 11, &error_abort));
+    g_assert_cmpuint(range_set_total(rs), ==, 5);
+    g_assert_true(range_set_contains(rs, 5, 3));
+    g_assert_true(range_set_contains(rs, 9, 2));
+    range_set_clear(rs);
+    /* ...but page 10 is past a limit of 10. */
+    check_refused(ok, sizeof(ok), 10);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -343,5 +429,7 @@ int main(int argc, char **argv)
     g_test_add_func("/range-set/checkerboard-bound", test_checkerboard_bound);
     g_test_add_func("/range-set/set-operations", test_set_operations);
     g_test_add_func("/range-set/random-model", test_random_model);
+    g_test_add_func("/range-set/encode", test_encode);
+    g_test_add_func("/range-set/decode-refused", test_decode_refused);
     return g_test_run();
 }
