@@ -16,6 +16,8 @@
 #include "hw/qdev-core.h"
 #include "hw/virtio/virtio.h"
 #include "standard-headers/linux/virtio_config.h"
+#include "migration/vmstate.h"
+#include "ubf/frontend/range-set-vmstate.h"
 #include "virtio-balloon.h"
 #include "trace.h"
 
@@ -50,19 +52,18 @@ static int64_t virtio_balloon_backend_max_held(void)
 }
 
 /*
- * Bytes in the balloon.  Exact from the pages tracked, unless the device
- * handled some pages itself (large host pages), cannot discard at all
- * (discard disabled, e.g. by VFIO), or the record is empty while the
- * guest says it holds pages (after an incoming migration, which does not
- * carry the record): then only the guest-written 'actual' is known,
- * which is never trusted past the maximum.
+ * Bytes in the balloon.  Exact from the pages tracked, unless some are
+ * untracked (pages the device handled itself, on large host pages, or
+ * pages held before an incoming migration that did not carry the
+ * record) or the device cannot discard at all (discard disabled, e.g. by
+ * VFIO): then only the guest-written 'actual' is known, which is never
+ * trusted past the maximum.
  */
 static int64_t virtio_balloon_backend_held(VirtioBalloonBackend *vb)
 {
     int64_t max = virtio_balloon_backend_max_held();
 
-    if (vb->untracked || ram_block_discard_is_disabled() ||
-        (!range_set_total(vb->inflated) && vb->dev->actual)) {
+    if (vb->untracked || ram_block_discard_is_disabled()) {
         return MIN((int64_t)vb->dev->actual * VIRTIO_BALLOON_BACKEND_PAGE,
                    max);
     }
@@ -107,18 +108,55 @@ static bool virtio_balloon_backend_foreach_range(BalloonBackend *bb,
 {
     VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
 
-    if (vb->untracked ||
-        (!range_set_total(vb->inflated) && vb->dev->actual)) {
+    if (vb->untracked) {
         return false;       /* the pages are not all known */
     }
     range_set_foreach(vb->inflated, 0, RANGE_SET_PAGE_LIMIT, fn, opaque);
     return true;
 }
 
+/*
+ * The page record migrates in a section of its own, sent only when the
+ * destination would miss it: for a NUMA guest (it splits the ballooned
+ * memory by node) whose balloon holds pages, all of them recorded.
+ * Without it nothing else is lost (the size is the device's), and a VM
+ * migrates to a QEMU without the frontend.
+ */
+static bool virtio_balloon_backend_record_needed(void *opaque)
+{
+    VirtioBalloonBackend *vb = opaque;
+
+    return balloon_frontend_nb_nodes() > 1 &&
+           range_set_total(vb->inflated) && !vb->untracked;
+}
+
+static const VMStateDescription virtio_balloon_backend_vmsd = {
+    .name = "ubf-virtio-balloon-pages",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = virtio_balloon_backend_record_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_RANGE_SET(inflated, VirtioBalloonBackend),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+void virtio_balloon_backend_post_load(BalloonBackend *bb)
+{
+    VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
+    uint64_t recorded = range_set_total(vb->inflated);
+
+    /* What the guest holds beyond the record came without it. */
+    vb->untracked = vb->dev->actual > recorded ? vb->dev->actual - recorded
+                                               : 0;
+    trace_virtio_balloon_backend_post_load(bb->id, recorded, vb->untracked);
+}
+
 static void virtio_balloon_backend_release(BalloonBackend *bb)
 {
     VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
 
+    vmstate_unregister(VMSTATE_IF(vb->dev), &virtio_balloon_backend_vmsd, vb);
     range_set_free(vb->inflated);
     range_set_free(vb->pending);
     g_free(vb->bb.id);
@@ -263,6 +301,7 @@ BalloonBackend *virtio_balloon_backend_new(VirtIOBalloon *dev,
     vb->event_fn = to_target;
     vb->bb.klass = &virtio_balloon_backend_class;
     vb->bb.id = balloon_frontend_device_id(DEVICE(dev));
+    vmstate_register_any(VMSTATE_IF(dev), &virtio_balloon_backend_vmsd, vb);
     balloon_frontend_register(&vb->bb);
     return &vb->bb;
 }

@@ -44,4 +44,11 @@ void virtio_balloon_backend_page_deflate(BalloonBackend *bb, hwaddr gpa);
 void virtio_balloon_backend_pages_flush(BalloonBackend *bb);
 void virtio_balloon_backend_pages_reset(BalloonBackend *bb);
 
+/*
+ * After an incoming migration, from the device's post_load: the device's
+ * state (what the guest holds) and the page record, if it came, are
+ * loaded; pages held beyond the record are untracked from then on.
+ */
+void virtio_balloon_backend_post_load(BalloonBackend *bb);
+
 #endif
