@@ -1339,7 +1339,8 @@ static void resize_engine_tick_once(ResizeEngine *re, int64_t now_ms)
     if (!re->in_flight) {
         return;
     }
-    if (re->phase < RESIZE_PHASE_DONE && resize_engine_find_short(re, now_ms)) {
+    if (re->phase < RESIZE_PHASE_DONE && !re->held &&
+        resize_engine_find_short(re, now_ms)) {
         /* The rest over the backends that can still move. */
         resize_engine_replan(re, "shortfall", false, now_ms);
         return;
@@ -1390,6 +1391,9 @@ static void resize_engine_tick_once(ResizeEngine *re, int64_t now_ms)
         re->last_progress_ms = now_ms;
         re->idle_replans = 0;
         resize_engine_set_state(re, RESIZE_STATE_RESIZING);
+    } else if (re->held) {
+        /* Held time is not the guest's: it does not count as no progress. */
+        re->last_progress_ms = now_ms;
     } else if (now_ms - re->last_progress_ms >= re->stall_ms &&
                re->state != RESIZE_STATE_STALLED) {
         /* Nothing moved for the stall timeout: say who is short, and why. */
@@ -1408,6 +1412,41 @@ static void resize_engine_tick_once(ResizeEngine *re, int64_t now_ms)
         re->idle_replans = 0;
         resize_engine_replan(re, "retry", true, now_ms);
     }
+}
+
+void resize_engine_resume(ResizeEngine *re, int64_t now_ms)
+{
+    if (!re->in_flight) {
+        return;
+    }
+    resize_engine_enter(re);
+    re->last_progress_ms = now_ms;
+    re->idle_replans = 0;
+    re->next_retry_ms = now_ms + re->retry_ms;
+    resize_engine_replan(re, "resume", true, now_ms);
+    resize_engine_leave(re, now_ms);
+}
+
+void resize_engine_hold(ResizeEngine *re, bool hold, int64_t now_ms)
+{
+    if (re->held == hold) {
+        return;
+    }
+    trace_resize_engine_hold(hold, re->in_flight);
+    re->held = hold;
+    if (!hold) {
+        resize_engine_resume(re, now_ms);
+    }
+}
+
+void resize_engine_adopt(ResizeEngine *re)
+{
+    if (re->has_target) {
+        return;
+    }
+    re->has_target = true;
+    re->target = resize_engine_actual(re);
+    trace_resize_engine_adopt(re->target);
 }
 
 bool resize_engine_busy(ResizeEngine *re)

@@ -132,6 +132,7 @@ struct ResizeEngine {
     int64_t unreachable;            /* bytes no backend can move now */
     unsigned int idle_replans;      /* replans in a row that moved nothing */
     bool ask_again;                 /* this plan asks even those asked */
+    bool held;                      /* no shortfall or stall decisions */
     unsigned int depth;             /* calls into the engine in progress */
     bool retick;                    /* a tick came meanwhile: do it after */
     int64_t todo;                   /* bytes to move in all */
@@ -215,6 +216,29 @@ bool resize_engine_request_nodes(ResizeEngine *re, const int64_t *targets,
  * guest drivers like any request.  False if there was no target.
  */
 bool resize_engine_reapply(ResizeEngine *re, int64_t now_ms);
+
+/*
+ * While @hold, the request in flight goes on but nothing is judged: no
+ * backend is marked short, nothing stalls, nothing is retried (during a
+ * live migration the guest runs, but virtio-mem refuses to move and the
+ * time belongs to the migration).  Releasing the hold resumes as
+ * resize_engine_resume() does.
+ */
+void resize_engine_hold(ResizeEngine *re, bool hold, int64_t now_ms);
+
+/*
+ * Go on with the request in flight, if any, from where the backends are
+ * now, asking each again for its share, with every clock restarted:
+ * after its state came with an incoming migration, or a hold ended.
+ */
+void resize_engine_resume(ResizeEngine *re, int64_t now_ms);
+
+/*
+ * Without a target of its own (an incoming migration that carried none:
+ * from a QEMU without the frontend, or with nothing in flight), take
+ * the guest size as the last target, which a reset then re-applies.
+ */
+void resize_engine_adopt(ResizeEngine *re);
 
 /*
  * Check progress and start the next step when the current one is done;
