@@ -10,6 +10,8 @@
 #ifndef UBF_BALLOON_FRONTEND_INTERNAL_H
 #define UBF_BALLOON_FRONTEND_INTERNAL_H
 
+#include "resize-engine.h"
+
 #define BALLOON_FRONTEND_DEFAULT_STALL_MS (30 * 1000)
 #define BALLOON_FRONTEND_STALL_MIN_S 1
 #define BALLOON_FRONTEND_STALL_MAX_S 3600
@@ -42,5 +44,24 @@ void balloon_frontend_apply_settings(const BalloonFrontendSettings *s);
  * object's, or NULL for the defaults (frontend-object.c).
  */
 const BalloonFrontendSettings *balloon_frontend_object_settings(void);
+
+/*
+ * Take @s (checked) into the balloon-frontend object, from an incoming
+ * migration; fails if there is no such object here.
+ */
+bool balloon_frontend_object_load_settings(const BalloonFrontendSettings *s,
+                                           Error **errp);
+
+/* For frontend-migration.c: the frontend's clock (virtual, in ms). */
+int64_t balloon_frontend_clock_ms(void);
+
+/* Report the guest size, and keep ticking while a request is in flight. */
+void balloon_frontend_poke(void);
+
+/*
+ * Register what a migration carries of the frontend (once the machine
+ * and its NUMA nodes are known), see frontend-migration.c.
+ */
+void balloon_frontend_migration_init(ResizeEngine *re);
 
 #endif

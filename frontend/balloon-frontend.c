@@ -15,6 +15,7 @@
 #include "hw/virtio/virtio.h"
 #include "system/kvm.h"
 #include "system/reset.h"
+#include "system/runstate.h"
 #include "system/numa.h"
 #include "system/hostmem.h"
 #include "system/system.h"
@@ -182,6 +183,11 @@ static int64_t balloon_frontend_now_ms(void)
     return qemu_clock_get_ms(BALLOON_FRONTEND_CLOCK);
 }
 
+int64_t balloon_frontend_clock_ms(void)
+{
+    return balloon_frontend_now_ms();
+}
+
 /* Emit BALLOON_CHANGE when the guest size moved, whichever backend did. */
 static void balloon_frontend_report(BalloonFrontend *bf)
 {
@@ -202,6 +208,13 @@ static void balloon_frontend_kick(BalloonFrontend *bf)
         timer_mod(bf->timer, balloon_frontend_now_ms() +
                   BALLOON_FRONTEND_TICK_MS);
     }
+}
+
+void balloon_frontend_poke(void)
+{
+    BalloonFrontend *bf = balloon_frontend_get();
+
+    balloon_frontend_kick(bf);
 }
 
 static void balloon_frontend_tick(void *opaque)
@@ -265,6 +278,11 @@ static void balloon_frontend_reset(void *opaque)
 {
     BalloonFrontend *bf = opaque;
 
+    if (runstate_check(RUN_STATE_INMIGRATE) ||
+        runstate_check(RUN_STATE_RESTORE_VM)) {
+        /* Not the guest's reset: the state to come is what it was. */
+        return;
+    }
     timer_mod(bf->reapply_timer, balloon_frontend_now_ms() +
               BALLOON_FRONTEND_REAPPLY_MS);
 }
@@ -395,6 +413,7 @@ static void balloon_frontend_machine_done(Notifier *n, void *data)
         error_report_err(err);
         exit(1);
     }
+    balloon_frontend_migration_init(&balloon_frontend_get()->engine);
 }
 
 static Notifier balloon_frontend_machine_done_notifier = {
@@ -436,6 +455,11 @@ void balloon_frontend_changed(BalloonBackend *bb)
     BalloonFrontend *bf = balloon_frontend_get();
 
     trace_balloon_frontend_changed(bb->id);
+    if (runstate_check(RUN_STATE_INMIGRATE) ||
+        runstate_check(RUN_STATE_RESTORE_VM)) {
+        /* Loading: the request resumes when the VM starts. */
+        return;
+    }
     resize_engine_tick(balloon_frontend_engine(), balloon_frontend_now_ms());
     balloon_frontend_report(bf);
 }
@@ -612,6 +636,11 @@ static bool balloon_frontend_ballooned_per_node(MachineState *ms,
             continue;
         }
         balloon_backend_get_info(slot->bb, &info);
+        if (re->nb_nodes == 1 && info.size - info.hot_added < 0) {
+            /* One node: it has all of them, whichever pages they are. */
+            per_node[0] += info.hot_added - info.size;
+            continue;
+        }
         if (!balloon_backend_foreach_range(slot->bb,
                                            balloon_frontend_split_cb,
                                            &split)) {

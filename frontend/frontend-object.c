@@ -65,6 +65,21 @@ static void frontend_object_update(BalloonFrontendObject *bfo,
     }
 }
 
+bool balloon_frontend_object_load_settings(const BalloonFrontendSettings *s,
+                                           Error **errp)
+{
+    ERRP_GUARD();
+
+    if (!frontend_object_instance) {
+        error_setg(errp, "the source VM has a balloon-frontend object and "
+                   "this one has none: start it with the same -object "
+                   "balloon-frontend");
+        return false;
+    }
+    frontend_object_update(frontend_object_instance, s, errp);
+    return !*errp;
+}
+
 static void frontend_object_get_floor(Object *obj, Visitor *v,
                                       const char *name, void *opaque,
                                       Error **errp)
