@@ -80,7 +80,7 @@ BENCH_REPS ?= 3
 bench: all baseline baseline-hv
 	@scripts/bench.sh $(B) $(BENCH_REPS)
 
-check: all
+check: all baseline baseline-hv
 	@scripts/run-tests.sh $(B) $(SUITES)
 
 demo: all

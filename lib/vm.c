@@ -118,8 +118,9 @@ static void ubf_vm_build_argv(UbfVm *vm, const UbfVmConfig *cfg)
         ubf_vm_arg(vm, "%s", cfg->initrd ? cfg->initrd : initrd);
         ubf_vm_arg(vm, "-append");
         ubf_vm_arg(vm, "console=ttyS0 panic=-1"
-                   " memhp_default_state=%s ubf.modules=%s",
-                   ubf_vm_memhp(cfg), cfg->modules ? cfg->modules : "");
+                   " memhp_default_state=%s ubf.modules=%s%s",
+                   ubf_vm_memhp(cfg), cfg->modules ? cfg->modules : "",
+                   cfg->ticker ? " ubf.tick=1" : "");
         if (!cfg->allow_reboot) {
             ubf_vm_arg(vm, "-no-reboot");
         }
@@ -134,6 +135,11 @@ static void ubf_vm_build_argv(UbfVm *vm, const UbfVmConfig *cfg)
         /* A QMP socket serves one client at a time. */
         ubf_vm_arg(vm, "-qmp");
         ubf_vm_arg(vm, "unix:%s/ctl.sock,server=on,wait=off", vm->dir);
+    }
+    if (cfg->incoming) {
+        ubf_vm_arg(vm, "-incoming");
+        ubf_vm_arg(vm, "%s", cfg->incoming);
+        ubf_vm_arg(vm, "-S");
     }
     for (i = 0; cfg->extra && cfg->extra[i]; i++) {
         ubf_vm_arg(vm, "%s", cfg->extra[i]);
@@ -224,7 +230,7 @@ UbfVm *ubf_vm_start(const UbfVmConfig *cfg, GError **error)
     if (!vm->qmp) {
         return NULL;
     }
-    if (cfg->no_guest) {
+    if (cfg->no_guest || cfg->incoming) {
         return g_steal_pointer(&vm);
     }
     g_free(sock);
@@ -283,6 +289,196 @@ void ubf_vm_free(UbfVm *vm)
         g_ptr_array_free(vm->argv, TRUE);
     }
     g_free(vm);
+}
+
+/* Run @command with @args (JSON), expecting success. */
+static gboolean ubf_vm_qmp_ok(UbfVm *vm, const char *command,
+                              const char *args, GError **error)
+{
+    g_autoptr(JsonNode) ret = ubf_qmp_execute_json(vm->qmp, command, args,
+                                                   UBF_VM_QMP_TIMEOUT_MS,
+                                                   error);
+
+    return ret != NULL;
+}
+
+static gboolean ubf_vm_set_return_path(UbfVm *vm, gboolean on,
+                                       GError **error)
+{
+    g_autofree char *args = g_strdup_printf(
+        "{\"capabilities\": [{\"capability\": \"return-path\", "
+        "\"state\": %s}]}", on ? "true" : "false");
+
+    return ubf_vm_qmp_ok(vm, "migrate-set-capabilities", args, error);
+}
+
+/* Wait until @vm's status is @want (running, or paused by -S). */
+static gboolean ubf_vm_wait_status(UbfVm *vm, const char *want,
+                                   guint timeout_ms, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+    for (;;) {
+        g_autoptr(JsonNode) ret = ubf_qmp_execute(vm->qmp, "query-status",
+                                                  NULL, UBF_VM_QMP_TIMEOUT_MS,
+                                                  error);
+        const char *status;
+
+        if (!ret) {
+            return FALSE;
+        }
+        status = json_object_get_string_member(json_node_get_object(ret),
+                                               "status");
+        if (!g_strcmp0(status, want)) {
+            return TRUE;
+        }
+        if (g_get_monotonic_time() >= deadline) {
+            g_set_error(error, UBF_QMP_ERROR, UBF_QMP_ERROR_PROTOCOL,
+                        "destination '%s', not '%s', after %u ms", status,
+                        want, timeout_ms);
+            return FALSE;
+        }
+        g_usleep(50 * 1000);
+    }
+}
+
+gboolean ubf_vm_cont(UbfVm *vm, guint timeout_ms, GError **error)
+{
+    g_autofree char *sock = NULL;
+
+    if (!ubf_vm_qmp_ok(vm, "cont", NULL, error) ||
+        !ubf_vm_wait_status(vm, "running", timeout_ms, error)) {
+        return FALSE;
+    }
+    if (!vm->agent) {
+        sock = g_build_filename(vm->dir, "agent.sock", NULL);
+        vm->agent = ubf_agent_connect(sock, timeout_ms, error);
+    }
+    return vm->agent != NULL;
+}
+
+/* Wait until the migration @vm sends ends; its status. */
+static char *ubf_vm_wait_migration(UbfVm *vm, guint timeout_ms,
+                                   char **desc, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+    for (;;) {
+        g_autoptr(JsonNode) ret = ubf_qmp_execute(vm->qmp, "query-migrate",
+                                                  NULL, UBF_VM_QMP_TIMEOUT_MS,
+                                                  error);
+        JsonObject *o;
+        const char *status;
+
+        if (!ret) {
+            return NULL;
+        }
+        o = json_node_get_object(ret);
+        status = json_object_get_string_member_with_default(o, "status",
+                                                            "none");
+        if (!g_strcmp0(status, "completed") || !g_strcmp0(status, "failed") ||
+            !g_strcmp0(status, "cancelled")) {
+            *desc = g_strdup(json_object_get_string_member_with_default(
+                                 o, "error-desc", ""));
+            return g_strdup(status);
+        }
+        if (g_get_monotonic_time() >= deadline) {
+            g_set_error(error, UBF_QMP_ERROR, UBF_QMP_ERROR_PROTOCOL,
+                        "migration still '%s' after %u ms", status,
+                        timeout_ms);
+            return NULL;
+        }
+        g_usleep(50 * 1000);
+    }
+}
+
+gboolean ubf_vm_migrate_start(UbfVm *src, UbfVm *dst, const char *uri,
+                              GError **error)
+{
+    g_autofree char *args = g_strdup_printf("{\"uri\": \"%s\"}", uri);
+
+    return ubf_vm_set_return_path(dst, TRUE, error) &&
+           ubf_vm_qmp_ok(dst, "migrate-incoming", args, error) &&
+           ubf_vm_set_return_path(src, TRUE, error) &&
+           ubf_vm_qmp_ok(src, "migrate", args, error);
+}
+
+gboolean ubf_vm_migrate_wait(UbfVm *src, UbfVm *dst, guint timeout_ms,
+                             GError **error)
+{
+    g_autofree char *desc = NULL;
+    g_autofree char *status = ubf_vm_wait_migration(src, timeout_ms, &desc,
+                                                    error);
+
+    if (!status) {
+        return FALSE;
+    }
+    if (g_strcmp0(status, "completed")) {
+        g_set_error(error, UBF_QMP_ERROR, UBF_QMP_ERROR_PROTOCOL,
+                    "migration %s: %s", status, desc);
+        return FALSE;
+    }
+    return ubf_vm_wait_status(dst, "paused", timeout_ms, error);
+}
+
+gboolean ubf_vm_migrate_finish(UbfVm *src, UbfVm *dst, guint timeout_ms,
+                               GError **error)
+{
+    return ubf_vm_migrate_wait(src, dst, timeout_ms, error) &&
+           ubf_vm_cont(dst, timeout_ms, error);
+}
+
+gboolean ubf_vm_migrate(UbfVm *src, UbfVm *dst, guint timeout_ms,
+                        GError **error)
+{
+    g_autofree char *uri = g_strdup_printf("unix:%s/migrate.sock", dst->dir);
+
+    return ubf_vm_migrate_start(src, dst, uri, error) &&
+           ubf_vm_migrate_finish(src, dst, timeout_ms, error);
+}
+
+gboolean ubf_vm_save(UbfVm *src, const char *path, guint timeout_ms,
+                     GError **error)
+{
+    g_autofree char *args = g_strdup_printf("{\"uri\": \"file:%s\"}",
+                                            path);
+    g_autofree char *desc = NULL;
+    g_autofree char *status = NULL;
+
+    /* A file has no way back (a migrated-in VM may have it set). */
+    if (!ubf_vm_set_return_path(src, FALSE, error) ||
+        !ubf_vm_qmp_ok(src, "migrate", args, error)) {
+        return FALSE;
+    }
+    status = ubf_vm_wait_migration(src, timeout_ms, &desc, error);
+    if (status && g_strcmp0(status, "completed")) {
+        g_set_error(error, UBF_QMP_ERROR, UBF_QMP_ERROR_PROTOCOL,
+                    "saving to %s: %s: %s", path, status, desc);
+        return FALSE;
+    }
+    return status != NULL;
+}
+
+gboolean ubf_vm_restore(UbfVm *dst, const char *path, guint timeout_ms,
+                        GError **error)
+{
+    g_autofree char *args = g_strdup_printf("{\"uri\": \"file:%s\"}",
+                                            path);
+
+    return ubf_vm_qmp_ok(dst, "migrate-incoming", args, error) &&
+           ubf_vm_wait_status(dst, "paused", timeout_ms, error) &&
+           ubf_vm_cont(dst, timeout_ms, error);
+}
+
+char *ubf_vm_console(UbfVm *vm)
+{
+    g_autofree char *path = g_build_filename(vm->dir, "console.log", NULL);
+    char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL)) {
+        return g_strdup("");
+    }
+    return text;
 }
 
 gboolean ubf_vm_wait_agent(UbfVm *vm, guint timeout_ms, GError **error)

@@ -38,6 +38,12 @@ typedef struct UbfVmConfig {
                                  * only QMP is connected */
     gboolean allow_reboot;      /* no -no-reboot: system_reset reboots */
     gboolean tool_qmp;          /* a second QMP socket for tools, ctl.sock */
+    const char *incoming;       /* -incoming (say "defer") and -S: QEMU
+                                 * waits for a migration, and stays paused
+                                 * after it until 'cont', as libvirt has
+                                 * it; only QMP is connected */
+    gboolean ticker;            /* the guest prints "ubf-tick N" on its
+                                 * console every second */
 } UbfVmConfig;
 
 typedef struct UbfVm UbfVm;
@@ -54,6 +60,47 @@ UbfVm *ubf_vm_start(const UbfVmConfig *cfg, GError **error);
  * @timeout_ms.
  */
 gboolean ubf_vm_wait_agent(UbfVm *vm, guint timeout_ms, GError **error);
+
+/*
+ * Live migration from @src to @dst (started with .incoming = "defer",
+ * same configuration): set the return-path capability on both (as
+ * libvirt does, so that a destination's failure reaches the source),
+ * start listening on @dst at @uri, and start the migration.
+ */
+gboolean ubf_vm_migrate_start(UbfVm *src, UbfVm *dst, const char *uri,
+                              GError **error);
+
+/*
+ * Wait up to @timeout_ms for the migration from @src to end.  TRUE once
+ * it completed and @dst has it all (paused); else FALSE with the
+ * source's error-desc in @error.
+ */
+gboolean ubf_vm_migrate_wait(UbfVm *src, UbfVm *dst, guint timeout_ms,
+                             GError **error);
+
+/* 'cont' on @vm (a paused destination); wait for its guest agent. */
+gboolean ubf_vm_cont(UbfVm *vm, guint timeout_ms, GError **error);
+
+/* ubf_vm_migrate_wait(), then ubf_vm_cont() on @dst. */
+gboolean ubf_vm_migrate_finish(UbfVm *src, UbfVm *dst, guint timeout_ms,
+                               GError **error);
+
+/* Both, with a unix socket in @dst's folder. */
+gboolean ubf_vm_migrate(UbfVm *src, UbfVm *dst, guint timeout_ms,
+                        GError **error);
+
+/*
+ * A snapshot: migrate @src to the file @path and wait until it is
+ * written (@src is then stopped); restore it in @dst (started with
+ * .incoming = "defer"), 'cont' it and connect to its agent.
+ */
+gboolean ubf_vm_save(UbfVm *src, const char *path, guint timeout_ms,
+                     GError **error);
+gboolean ubf_vm_restore(UbfVm *dst, const char *path, guint timeout_ms,
+                        GError **error);
+
+/* What the guest printed on its console so far. */
+char *ubf_vm_console(UbfVm *vm);
 
 /* Quit QEMU (killing it if it does not exit) and remove its folder. */
 void ubf_vm_free(UbfVm *vm);

@@ -15,6 +15,11 @@ here=$(dirname "$0")
 accel=$("$here/choose-accel.sh" "$build/bin/qemu-system-x86_64" \
         "$build/guest" "$build")
 export UBF_ACCEL="$accel"
+# Stock QEMU 10.0 from the same source, for the migration compatibility
+# tests: without Hyper-V under TCG, and with it (stock hv-balloon).
+abs_build=$(cd "$build" && pwd)
+export UBF_BASELINE_QEMU="$abs_build/bin/qemu-system-x86_64-baseline"
+export UBF_BASELINE_HV_QEMU="$abs_build/bin/qemu-system-x86_64-baseline-hv"
 
 suites=""
 for s in "$@"; do
