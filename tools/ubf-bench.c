@@ -27,6 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "vm.h"
 
 #define MIB (1024 * (gint64)1024)
@@ -629,6 +631,193 @@ static void bench_hv(Bench *b, const char *baseline_hv)
     }
 }
 
+/* ---- 6. migration: the bytes our state adds, and the downtime ---- */
+
+/*
+ * The bytes of the section whose id ends with @name in the migration
+ * stream saved at @path, from its header to its footer; 0 if it is not
+ * there.  A full section is QEMU_VM_SECTION_FULL (4), its id (4 bytes),
+ * the length and bytes of its name, instance and version (4 bytes
+ * each), the data, then QEMU_VM_SECTION_FOOTER (0x7e) and the id again.
+ */
+static gint64 section_bytes(const guint8 *buf, gsize len, const char *name)
+{
+    gsize i, n = strlen(name);
+
+    for (i = 0; i + 6 < len; i++) {
+        gsize l = buf[i + 5], end, j;
+        const guint8 *id = buf + i + 1;
+
+        if (buf[i] != 4 || l < n || i + 6 + l + 8 > len ||
+            memcmp(buf + i + 6 + l - n, name, n) ||
+            (l > n && buf[i + 6 + l - n - 1] != '/')) {
+            continue;
+        }
+        end = i + 6 + l + 8;
+        for (j = end; j + 5 <= len; j++) {
+            if (buf[j] == 0x7e && !memcmp(buf + j + 1, id, 4)) {
+                return j + 5 - i;
+            }
+        }
+    }
+    return 0;
+}
+
+typedef struct MigRun {
+    double downtime_ms;
+    gint64 frontend_bytes, record_bytes, hv_bytes;
+} MigRun;
+
+/* Live-migrate @vm (@cfg) to a new QEMU; downtime; then save to a file. */
+static void bench_migrate_vm(Bench *b, UbfVm **vm, const UbfVmConfig *cfg,
+                             MigRun *run)
+{
+    UbfVmConfig dcfg = *cfg;
+    g_autoptr(UbfVm) dst = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonNode) info = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *data = NULL;
+    gsize len;
+
+    dcfg.incoming = "defer";
+    dst = ubf_vm_start(&dcfg, &err);
+    die_on(err, "destination");
+    ubf_vm_migrate(*vm, dst, 600000, &err);
+    die_on(err, "migrate");
+    info = ubf_qmp_execute(ubf_vm_qmp(*vm), "query-migrate", NULL, 10000,
+                           &err);
+    die_on(err, "query-migrate");
+    run->downtime_ms = json_object_get_int_member_with_default(
+        json_node_get_object(info), "downtime", -1);
+
+    path = g_build_filename(b->outdir, "migration.bin", NULL);
+    ubf_vm_save(dst, path, 600000, &err);
+    die_on(err, "save");
+    g_file_get_contents(path, &data, &len, &err);
+    die_on(err, path);
+    run->frontend_bytes = section_bytes((guint8 *)data, len,
+                                        "balloon-frontend");
+    run->record_bytes = section_bytes((guint8 *)data, len,
+                                      "ubf-virtio-balloon-pages");
+    run->hv_bytes = section_bytes((guint8 *)data, len, "hv-balloon");
+    g_unlink(path);
+    g_clear_pointer(vm, ubf_vm_free);
+}
+
+/*
+ * The same guest on ours and on stock: virtio-balloon and virtio-mem on
+ * 2 NUMA nodes, resized (a virtio-mem plugged, pages ballooned), ours
+ * with a balloon-frontend object: everything of ours that can go in the
+ * stream does.  Then hv-balloon with memory hot-added and ballooned,
+ * against stock hv-balloon (which migrates without its state).
+ */
+static void bench_migration(Bench *b, const char *baseline_hv)
+{
+    static const char *obj[] = {
+        "-object", "balloon-frontend,id=bf0", NULL
+    };
+    const char *hv[] = {
+        "-cpu", g_strcmp0(g_getenv("UBF_ACCEL"), "kvm") == 0 ?
+                "host,hv-relaxed,hv-vpindex,hv-synic,hv-time" :
+                "qemu64,hv-relaxed,hv-vpindex,hv-synic,hv-time",
+        "-global", "ICH9-LPC.disable_s4=1",
+        "-device", "vmbus-bridge",
+        "-object", "memory-backend-ram,id=hvmem,size=2G",
+        "-device", "hv-balloon,id=hvb0,memdev=hvmem",
+        NULL
+    };
+    MigRun runs[4][8];
+    double v[8];
+    int f, r;
+
+    for (r = 0; r < b->reps; r++) {
+        for (f = 0; f < 4; f++) {
+            gboolean virtio = f < 2, stock = f % 2;
+            UbfVmConfig cfg = {
+                .qemu = stock ? (virtio ? b->baseline : baseline_hv)
+                              : b->ours,
+                .boot_mib = 1024,
+                .nodes = virtio ? 2 : 0,
+                .virtio_balloon = virtio,
+                .virtio_mem_mib = virtio ? 512 : 0,
+                .maxmem_mib = virtio ? 0 : 40 * 1024,
+                .modules = virtio ? "virtio_balloon,virtio_mem"
+                                  : "hv_vmbus,hv_balloon",
+                .extra = virtio ? (stock ? NULL : obj) : hv,
+                .boot_timeout_ms = 240000,
+            };
+            g_autoptr(GError) err = NULL;
+            UbfGuestMem boot;
+            UbfVm *vm;
+
+            if (!cfg.qemu) {
+                memset(&runs[f][r], 0, sizeof(runs[f][r]));
+                continue;
+            }
+            vm = ubf_vm_start(&cfg, &err);
+            die_on(err, cfg.qemu);
+            ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err);
+            die_on(err, "meminfo");
+            if (virtio) {
+                /*
+                 * 256 MiB into the balloon, then 256 MiB plugged: 'balloon'
+                 * means the same on both as long as nothing is plugged.
+                 */
+                qmp_ok(vm, "balloon", "{\"value\": 805306368}");
+                wait_memtotal(b, vm, g_get_monotonic_time(),
+                              boot.memtotal_kib - 256 * KIB_PER_MIB, "mig",
+                              "");
+                qmp_ok(vm, "qom-set", "{\"path\": "
+                       "\"/machine/peripheral/vmem0\", \"property\": "
+                       "\"requested-size\", \"value\": 268435456}");
+                wait_memtotal(b, vm, g_get_monotonic_time(),
+                              boot.memtotal_kib, "mig", "");
+            } else {
+                /* After hv-balloon's hold: hot-add 512 MiB, balloon 256. */
+                qmp_ok(vm, "balloon", "{\"value\": 1610612736}");
+                wait_memtotal(b, vm, g_get_monotonic_time(),
+                              boot.memtotal_kib + 512 * KIB_PER_MIB, "mig",
+                              "");
+                qmp_ok(vm, "balloon", "{\"value\": 1342177280}");
+                wait_memtotal(b, vm, g_get_monotonic_time(),
+                              boot.memtotal_kib + 256 * KIB_PER_MIB, "mig",
+                              "");
+            }
+            bench_migrate_vm(b, &vm, &cfg, &runs[f][r]);
+            printf("  rep %d: %-14s downtime %4.0f ms, our sections %" G_GINT64_FORMAT
+                   " + %" G_GINT64_FORMAT " + %" G_GINT64_FORMAT " bytes\n", r + 1,
+                   f == 0 ? "virtio ours" : f == 1 ? "virtio stock" :
+                   f == 2 ? "hv ours" : "hv stock", runs[f][r].downtime_ms,
+                   runs[f][r].frontend_bytes, runs[f][r].record_bytes,
+                   runs[f][r].hv_bytes);
+        }
+    }
+    for (f = 0; f < 4; f++) {
+        static const char *const keys[] = {
+            "mig_virtio_", "baseline_mig_virtio_", "mig_hv_",
+            "baseline_mig_hv_"
+        };
+        g_autofree char *k1 = g_strconcat(keys[f], "downtime_ms", NULL);
+        g_autofree char *k2 = g_strconcat(keys[f], "added_bytes", NULL);
+
+        for (r = 0; r < b->reps; r++) {
+            v[r] = runs[f][r].downtime_ms;
+        }
+        json_num(b, k1, median(v, b->reps));
+        json_num(b, k2, runs[f][0].frontend_bytes + runs[f][0].record_bytes +
+                 runs[f][0].hv_bytes);
+        printf("  %-14s downtime median %4.0f ms, our state %" G_GINT64_FORMAT
+               " bytes (frontend %" G_GINT64_FORMAT ", page record %" G_GINT64_FORMAT
+               ", hv-balloon %" G_GINT64_FORMAT ")\n",
+               f == 0 ? "virtio ours" : f == 1 ? "virtio stock" :
+               f == 2 ? "hv ours" : "hv stock", median(v, b->reps),
+               runs[f][0].frontend_bytes + runs[f][0].record_bytes +
+               runs[f][0].hv_bytes, runs[f][0].frontend_bytes,
+               runs[f][0].record_bytes, runs[f][0].hv_bytes);
+    }
+}
+
 /* Is part @name asked for (all are without --only)? */
 static bool bench_wanted(const char *only, const char *name)
 {
@@ -661,7 +850,7 @@ int main(int argc, char **argv)
           "bench-range's JSON line, merged in", "JSON" },
         { "only", 0, 0, G_OPTION_ARG_STRING, &only,
           "run only these parts (comma list: latency, resize, cpu, memory, "
-          "hv)",
+          "hv, migration)",
           "PARTS" },
         { NULL }
     };
@@ -718,6 +907,11 @@ int main(int argc, char **argv)
         printf("hv-balloon (Linux hv_balloon, 2 GiB guest) against stock "
                "hv-balloon and virtio-balloon:\n");
         bench_hv(&b, baseline_hv);
+    }
+    if (bench_wanted(only, "migration")) {
+        printf("Migration (ours and stock, same guests; the bytes of our "
+               "sections in the stream):\n");
+        bench_migration(&b, baseline_hv);
     }
     fclose(b.series);
 
