@@ -55,7 +55,8 @@ baseline-hv: setup $(B)/dl/qemu-src/.ubf-version
 guest: setup $(GUEST)/initrd.img
 
 $(GUEST)/initrd.img: tests/guest/agent.c tests/guest/init tests/guest/build-guest.sh \
-		tests/guest/hvprobe.c tests/guest/hvprobe.ld
+		tests/guest/hvprobe.c tests/guest/hvprobe.ld tests/guest/hvdm.c \
+		tests/guest/hvbare.c tests/guest/hvbare.h
 	@tests/guest/build-guest.sh $(GUEST)
 
 $(TOOLS)/build.ninja:

@@ -1,11 +1,13 @@
 #!/bin/sh
 # Build the Linux test guest: Debian's kernel (linux-image-amd64 from
 # bookworm-backports), busybox-static, and ubf-agent in an initramfs;
-# and hvprobe, a bare-metal guest that misuses the Hyper-V interface.
+# and hvprobe and hvdm, bare-metal guests that misuse the Hyper-V
+# interface and hv-balloon's Dynamic Memory protocol.
 #
 # Usage: build-guest.sh OUTDIR
 #   OUTDIR/vmlinuz, OUTDIR/initrd.img, OUTDIR/kernel-version,
 #   OUTDIR/hvprobe.elf
+#   OUTDIR/hvdm.elf
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,12 +51,14 @@ for m in drivers/virtio/virtio_balloon drivers/virtio/virtio_mem \
     xz -dc "$moddir/$m.ko.xz" >"$root/lib/modules/$(basename "$m").ko"
 done
 
-# A multiboot kernel: 32-bit, freestanding, no libc
-$CC -m32 -O2 -Wall -Wextra -ffreestanding -nostdlib -fno-pic -no-pie \
-    -fno-stack-protector -fno-asynchronous-unwind-tables -static \
-    -Wl,-T,"$here/hvprobe.ld" -Wl,--build-id=none \
-    -o "$out/hvprobe.elf.tmp" "$here/hvprobe.c"
-mv "$out/hvprobe.elf.tmp" "$out/hvprobe.elf"
+# Multiboot kernels: 32-bit, freestanding, no libc
+for k in hvprobe hvdm; do
+    $CC -m32 -O2 -Wall -Wextra -ffreestanding -nostdlib -fno-pic -no-pie \
+        -fno-stack-protector -fno-asynchronous-unwind-tables -static \
+        -Wl,-T,"$here/hvprobe.ld" -Wl,--build-id=none \
+        -o "$out/$k.elf.tmp" "$here/$k.c" "$here/hvbare.c"
+    mv "$out/$k.elf.tmp" "$out/$k.elf"
+done
 
 cp "$dl/kernel/boot/vmlinuz-$kver" "$out/vmlinuz.tmp"
 mv "$out/vmlinuz.tmp" "$out/vmlinuz"

@@ -16,34 +16,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#include <stdint.h>
-
-#define COM1 0x3f8
-#define LAPIC 0xfee00000u
-#define LAPIC_EOI (LAPIC + 0xb0)
-#define LAPIC_SVR (LAPIC + 0xf0)
-#define LAPIC_ISR (LAPIC + 0x100)
-
-#define MSR_GUEST_OS_ID 0x40000000
-#define MSR_HYPERCALL 0x40000001
-#define MSR_VP_INDEX 0x40000002
-#define MSR_VP_RUNTIME 0x40000010
-#define MSR_SCONTROL 0x40000080
-#define MSR_SVERSION 0x40000081
-#define MSR_SIEFP 0x40000082
-#define MSR_SIMP 0x40000083
-#define MSR_EOM 0x40000084
-#define MSR_SINT2 0x40000092
-#define MSR_STIMER0_CONFIG 0x400000b0
-
-#define SINT_MASKED (1u << 16)
-#define SINT_AUTO_EOI (1u << 17)
-#define SINT_VECTOR 0x50
-
-#define HC_FAST (1ull << 16)
-#define HC_POST_MESSAGE 0x5c
-#define HC_SIGNAL_EVENT 0x5d
-#define HC_NOTIFY_LONG_SPIN_WAIT 0x08
+#include "hvbare.h"
 
 #define VMBUS_CONNECTION_ID 1
 #define VMBUS_INITIATE_CONTACT 14
@@ -53,198 +26,7 @@
 /* Far from any RAM or device, below 40 physical address bits */
 #define NOT_RAM 0x8000000000ull
 
-#define FAULT_UD 6
-#define FAULT_GP 13
-
-struct hv_message {
-    uint32_t type;
-    uint8_t size;
-    uint8_t flags;
-    uint8_t reserved[2];
-    uint64_t sender;
-    uint8_t payload[240];
-};
-
-struct hv_post_message {
-    uint32_t connection_id;
-    uint32_t reserved;
-    uint32_t type;
-    uint32_t size;
-    uint8_t payload[240];
-};
-
-struct idt_gate {
-    uint16_t off_lo, sel;
-    uint8_t zero, flags;
-    uint16_t off_hi;
-} __attribute__((packed));
-
-struct table_ptr {
-    uint16_t limit;
-    uint32_t base;
-} __attribute__((packed));
-
-__attribute__((section(".multiboot"), used, aligned(4)))
-static const uint32_t multiboot[3] = {
-    0x1badb002, 0, -(0x1badb002u)
-};
-
-uint8_t stack[16384] __attribute__((aligned(16)));
-static uint8_t hypercall_page[4096] __attribute__((aligned(4096)));
-static struct hv_message simp[16] __attribute__((aligned(4096)));
-static uint8_t siefp[4096] __attribute__((aligned(4096)));
-static struct hv_post_message post __attribute__((aligned(4096)));
 static uint8_t spare_page[8192] __attribute__((aligned(4096)));
-static void *const hypercall_entry = hypercall_page;
-static struct idt_gate idt[256];
-static const uint64_t gdt[3] = {
-    0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull
-};
-
-/* Set by the exception stubs: the vector taken; the bytes to skip */
-volatile uint32_t fault_vector;
-volatile uint32_t fault_skip;
-volatile uint32_t sint_irqs;
-volatile uint32_t sint_eoi;
-
-void probe_main(void);
-void fault_gp(void);
-void fault_ud(void);
-void sint_irq(void);
-void spurious_irq(void);
-
-__asm__(
-    ".text\n"
-    ".globl _start\n"
-    "_start:\n"
-    "    mov $stack + 16384, %esp\n"
-    "    call probe_main\n"
-    "1:  cli\n"
-    "    hlt\n"
-    "    jmp 1b\n"
-    /* #GP pushes an error code; skip the faulting instruction */
-    "fault_gp:\n"
-    "    add $4, %esp\n"
-    "    movl $13, fault_vector\n"
-    "    push %eax\n"
-    "    mov fault_skip, %eax\n"
-    "    add %eax, 4(%esp)\n"
-    "    pop %eax\n"
-    "    iret\n"
-    "fault_ud:\n"
-    "    movl $6, fault_vector\n"
-    "    push %eax\n"
-    "    mov fault_skip, %eax\n"
-    "    add %eax, 4(%esp)\n"
-    "    pop %eax\n"
-    "    iret\n"
-    "sint_irq:\n"
-    "    lock incl sint_irqs\n"
-    "    cmpl $0, sint_eoi\n"
-    "    je 2f\n"
-    "    movl $0, 0xfee000b0\n"
-    "2:  iret\n"
-    "spurious_irq:\n"
-    "    iret\n");
-
-static inline void outb(uint16_t port, uint8_t v)
-{
-    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-    uint8_t v;
-
-    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-
-static void putc_serial(char c)
-{
-    while (!(inb(COM1 + 5) & 0x20)) {
-        /* wait for the transmitter */
-    }
-    outb(COM1, c);
-}
-
-static void puts_serial(const char *s)
-{
-    while (*s) {
-        putc_serial(*s++);
-    }
-}
-
-/* "name 0x...\n" */
-static void report(const char *name, uint64_t v)
-{
-    int i;
-
-    puts_serial(name);
-    puts_serial(" 0x");
-    for (i = 60; i >= 0; i -= 4) {
-        putc_serial("0123456789abcdef"[(v >> i) & 0xf]);
-    }
-    putc_serial('\n');
-}
-
-static void set_gate(int vector, void (*fn)(void))
-{
-    uint32_t a = (uint32_t)fn;
-
-    idt[vector].off_lo = a & 0xffff;
-    idt[vector].sel = 0x08;
-    idt[vector].zero = 0;
-    idt[vector].flags = 0x8e;       /* present, ring 0, 32-bit interrupt */
-    idt[vector].off_hi = a >> 16;
-}
-
-static void setup_cpu(void)
-{
-    struct table_ptr g = { sizeof(gdt) - 1, (uint32_t)gdt };
-    struct table_ptr i = { sizeof(idt) - 1, (uint32_t)idt };
-    int v;
-
-    __asm__ volatile("lgdt %0\n"
-                     "ljmp $0x08, $1f\n"
-                     "1: mov $0x10, %%ax\n"
-                     "mov %%ax, %%ds\n"
-                     "mov %%ax, %%es\n"
-                     "mov %%ax, %%ss\n"
-                     "mov %%ax, %%fs\n"
-                     "mov %%ax, %%gs\n" : : "m"(g) : "eax", "memory");
-    for (v = 0; v < 256; v++) {
-        set_gate(v, spurious_irq);
-    }
-    set_gate(FAULT_UD, fault_ud);
-    set_gate(FAULT_GP, fault_gp);
-    set_gate(SINT_VECTOR, sint_irq);
-    __asm__ volatile("lidt %0" : : "m"(i));
-
-    /* software-enable the local APIC, spurious vector 0xff */
-    *(volatile uint32_t *)LAPIC_SVR = 0x1ff;
-}
-
-/* rdmsr; returns the exception vector taken, 0 if none */
-static uint32_t rdmsr_safe(uint32_t msr, uint64_t *val)
-{
-    uint32_t lo = 0, hi = 0;
-
-    fault_vector = 0;
-    fault_skip = 2;
-    __asm__ volatile("rdmsr" : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
-    *val = (uint64_t)hi << 32 | lo;
-    return fault_vector;
-}
-
-static uint32_t wrmsr_safe(uint32_t msr, uint64_t val)
-{
-    fault_vector = 0;
-    fault_skip = 2;
-    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)val),
-                     "d"((uint32_t)(val >> 32)) : "memory");
-    return fault_vector;
-}
 
 /* A VMCALL outside the hypercall page: the vector taken, 0 if none */
 static uint32_t vmcall_safe(void)
@@ -256,25 +38,6 @@ static uint32_t vmcall_safe(void)
     __asm__ volatile("vmcall" : "+a"(eax), "+c"(ecx), "+d"(edx)
                      : : "ebx", "esi", "edi", "memory");
     return fault_vector;
-}
-
-/* Through the hypercall page, 32-bit calling convention */
-static uint64_t hypercall(uint64_t control, uint64_t in)
-{
-    uint32_t lo = control, hi = control >> 32;
-    uint32_t in_lo = in, in_hi = in >> 32;
-    uint32_t out_lo = 0, out_hi = 0;
-
-    __asm__ volatile("call *%6"
-                     : "+a"(lo), "+d"(hi), "+b"(in_hi), "+c"(in_lo),
-                       "+D"(out_hi), "+S"(out_lo)
-                     : "m"(hypercall_entry) : "memory");
-    return (uint64_t)hi << 32 | lo;
-}
-
-static uint16_t post_message(uint64_t control, uint64_t gpa)
-{
-    return hypercall(control, gpa) & 0xffff;
 }
 
 static void vmbus_message(uint32_t type, uint32_t target_vp)
@@ -471,7 +234,7 @@ static void probe_sints(void)
     report("after_eom_message", wait_message());
 }
 
-void probe_main(void)
+void bare_main(void)
 {
     uint32_t sig[3];
     uint32_t max, features;
