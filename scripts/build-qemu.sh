@@ -48,7 +48,7 @@ fi
 qtests=$(cat "$top/tests/qtest/qtests.txt")
 if [ -d "$src/ubf" ]; then
     # shellcheck disable=SC2046
-    exec ninja -C "$build" qemu-system-x86_64 ubf-unit-tests \
+    exec ninja -C "$build" qemu-system-x86_64 ubf-unit-tests ubf-hostile-tests \
         $(for t in $qtests; do echo "tests/qtest/$t"; done)
 fi
 exec ninja -C "$build" qemu-system-x86_64

@@ -2,7 +2,8 @@
 # Run the meson test suites (all, or the ones named) with the accelerator
 # choose-accel.sh picks, then print "N passed, N failed".
 #
-# Unit tests of the frontend build in QEMU's tree (suites ubf-unit, range);
+# Unit tests of the frontend and the hostile-guest qtests build in QEMU's
+# tree (suites ubf-unit, range, ubf-hostile);
 # the other suites (build, range, integration, ...) in our own project.
 # Each named suite is asked of both; meson skips a project without it.
 #
@@ -20,6 +21,8 @@ export UBF_ACCEL="$accel"
 abs_build=$(cd "$build" && pwd)
 export UBF_BASELINE_QEMU="$abs_build/bin/qemu-system-x86_64-baseline"
 export UBF_BASELINE_HV_QEMU="$abs_build/bin/qemu-system-x86_64-baseline-hv"
+# The hostile-guest qtests (QEMU's tree, suite ubf-hostile) run our binary.
+export QTEST_QEMU_BINARY="$abs_build/bin/qemu-system-x86_64"
 
 suites=""
 for s in "$@"; do
@@ -32,7 +35,7 @@ rm -f "$qemu_log" "$tools_log"
 # shellcheck disable=SC2086
 if [ $# -eq 0 ]; then
     meson test -C "$build/qemu/build" --no-rebuild --print-errorlogs \
-        --suite ubf-unit
+        --suite ubf-unit --suite ubf-hostile
 else
     meson test -C "$build/qemu/build" --no-rebuild --print-errorlogs $suites
 fi
