@@ -228,7 +228,7 @@ static void ring_copy_out(uint32_t at, const void *src, uint32_t n)
  * quadwords, as VMBus counts them), @n bytes of @payload, the trailer.
  */
 static void ring_send_raw(uint16_t offset_q, uint16_t len_q,
-                          const void *payload, uint32_t n)
+                          const void *payload, uint32_t n, int signal)
 {
     uint8_t hdr[16], trailer[8], zero[8] = { 0 };
     uint32_t w = out_hdr->write_index, total = 16 + ((n + 7) & ~7u) + 8;
@@ -257,12 +257,14 @@ static void ring_send_raw(uint16_t offset_q, uint16_t len_q,
     ring_copy_out((w + total - 8) % RING_DATA, trailer, 8);
     __asm__ volatile("mfence" : : : "memory");
     out_hdr->write_index = (w + total) % RING_DATA;
-    signal_host();
+    if (signal) {
+        signal_host();
+    }
 }
 
 static void ring_send(const void *payload, uint32_t n)
 {
-    ring_send_raw(2, 2 + (n + 7) / 8, payload, n);
+    ring_send_raw(2, 2 + (n + 7) / 8, payload, n, 1);
 }
 
 /* The next packet from the host, its payload in rx; returns its length */
@@ -458,6 +460,12 @@ static void cases_before_caps(void)
     report("caps_accepted", rx[8] & 1);
     case_end("caps-games");
 
+    /* Queued, not signalled: the test then sets a target. */
+    case_begin("unsignalled-then-target");
+    dm_msg(DM_STATUS_REPORT, 48);
+    ring_send_raw(2, 2 + 48 / 8, msg, 48, 0);
+    case_end("unsignalled-then-target");
+
     case_begin("unknown-type-flood");
     for (i = 0; i < 2000; i++) {
         dm_send(i & 1 ? 0x7777 : 0, 16);
@@ -585,7 +593,7 @@ static void cases_vmbus(void)
 
     case_begin("vmbus-malformed-packet");
     /* The payload would start before the header ends; and ring, ring */
-    ring_send_raw(1, 4, msg, 16);
+    ring_send_raw(1, 4, msg, 16, 1);
     for (i = 0; i < 1000; i++) {
         signal_host();
     }
