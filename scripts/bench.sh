@@ -30,11 +30,25 @@ hv_bytes=$(sed -n 's/.*single pages: \([0-9]*\) bytes.*/\1/p' \
 range_json=$(echo "$range_json" |
              sed "s/}\$/, \"hv_checkerboard_bytes\": ${hv_bytes:-0}}/")
 
+# The planner's own time at 64 nodes and 64 virtio-mem devices (mocks)
+echo "== bench-plan"
+"$build/bin/bench-plan" | tee "$out/bench-plan.txt"
+plan_json=$(tail -n1 "$out/bench-plan.txt" | sed 's/^{//')
+range_json=$(echo "$range_json" | sed "s/}\$/, $plan_json/")
+
 echo "== ubf-bench (accelerator $accel, $reps repetitions)"
-"$build/tools/tools/ubf-bench" --qemu "$build/bin/qemu-system-x86_64" \
+# Its exit status, which tee would hide: a part that fails stops the
+# bench, and results.json is not left over from an earlier run.
+rm -f "$out/results.json" "$out/ubf-bench.rc"
+{ "$build/tools/tools/ubf-bench" --qemu "$build/bin/qemu-system-x86_64" \
     --baseline "$build/bin/qemu-system-x86_64-baseline" \
     --baseline-hv "$build/bin/qemu-system-x86_64-baseline-hv" --out "$out" \
-    --reps "$reps" --range-json "$range_json" | tee "$out/ubf-bench.txt"
+    --reps "$reps" --range-json "$range_json" 2>&1
+  echo $? >"$out/ubf-bench.rc"; } | tee "$out/ubf-bench.txt"
+if [ "$(cat "$out/ubf-bench.rc")" != 0 ]; then
+    echo "bench: ubf-bench failed (see $out/ubf-bench.txt)" >&2
+    exit 1
+fi
 "$here/plot-bench.py" "$out/series.csv" "$out/resize.png"
 echo "== results in $out: results.json, resize.png, series.csv"
 cat "$out/results.json"

@@ -288,11 +288,22 @@ static gint64 wait_vmem_size(Bench *b, UbfVm *vm, gint64 t0, gint64 size,
  * manual sequence on the baseline, with a guest whose hot-plugged memory
  * is onlined as @memhp says; results.json keys get @prefix.
  */
+/*
+ * Grows are short (a tenth of a second) next to the 20 ms the guest's
+ * MemTotal is polled at: each VM grows, goes back to its boot size and
+ * grows again, BENCH_GROWS times, for more samples.  Only where the
+ * guest onlines hot-plugged memory movable: elsewhere going back may
+ * leave blocks the guest cannot give up.
+ */
+#define BENCH_GROWS 3
+
 static void bench_resize_one(Bench *b, const char *memhp, const char *prefix)
 {
-    double grow[8], mgrow[8], shrink[8], mshrink[8];
+    double grow[8 * BENCH_GROWS], mgrow[8 * BENCH_GROWS];
+    double shrink[8], mshrink[8];
     double grow_m, mgrow_m, shrink_m, mshrink_m;
-    int r;
+    int grows = strcmp(memhp, "online_movable") ? 1 : BENCH_GROWS;
+    int r, g;
 
     for (r = 0; r < b->reps; r++) {
         FILE *series = r == 0 && !*prefix ? b->series : NULL;
@@ -309,10 +320,18 @@ static void bench_resize_one(Bench *b, const char *memhp, const char *prefix)
 
             ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err);
             die_on(err, "meminfo");
-            t0 = g_get_monotonic_time();
-            qmp_ok(vm, "balloon", "{\"value\": 3221225472}");
-            grow[r] = wait_memtotal(b, vm, t0, boot.memtotal_kib +
-                                    2048 * KIB_PER_MIB, "grow", "ours");
+            for (g = 0; g < grows; g++) {
+                if (g) {
+                    qmp_ok(vm, "balloon", "{\"value\": 1073741824}");
+                    wait_memtotal(b, vm, g_get_monotonic_time(),
+                                  boot.memtotal_kib, "back", "ours");
+                }
+                t0 = g_get_monotonic_time();
+                qmp_ok(vm, "balloon", "{\"value\": 3221225472}");
+                grow[r * grows + g] =
+                    wait_memtotal(b, vm, t0, boot.memtotal_kib +
+                                  2048 * KIB_PER_MIB, "grow", "ours");
+            }
             t0 = g_get_monotonic_time();
             qmp_ok(vm, "balloon", "{\"value\": 536870912}");
             shrink[r] = wait_memtotal(b, vm, t0, boot.memtotal_kib -
@@ -328,11 +347,22 @@ static void bench_resize_one(Bench *b, const char *memhp, const char *prefix)
             ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err);
             die_on(err, "meminfo");
             /* Best manual grow: nothing ballooned, so plug only. */
-            t0 = g_get_monotonic_time();
-            qmp_ok(vm, "qom-set", "{\"path\": \"/machine/peripheral/vmem0\","
-                   " \"property\": \"requested-size\", \"value\": 2147483648}");
-            mgrow[r] = wait_memtotal(b, vm, t0, boot.memtotal_kib +
-                                     2048 * KIB_PER_MIB, "grow", "baseline");
+            for (g = 0; g < grows; g++) {
+                if (g) {
+                    qmp_ok(vm, "qom-set", "{\"path\": "
+                           "\"/machine/peripheral/vmem0\", \"property\": "
+                           "\"requested-size\", \"value\": 0}");
+                    wait_memtotal(b, vm, g_get_monotonic_time(),
+                                  boot.memtotal_kib, "back", "baseline");
+                }
+                t0 = g_get_monotonic_time();
+                qmp_ok(vm, "qom-set", "{\"path\": "
+                       "\"/machine/peripheral/vmem0\", \"property\": "
+                       "\"requested-size\", \"value\": 2147483648}");
+                mgrow[r * grows + g] =
+                    wait_memtotal(b, vm, t0, boot.memtotal_kib +
+                                  2048 * KIB_PER_MIB, "grow", "baseline");
+            }
             /*
              * Best manual shrink: unplug, await (or see it stop), then
              * inflate what is left; stock 'balloon' leaves virtio-mem
@@ -350,13 +380,20 @@ static void bench_resize_one(Bench *b, const char *memhp, const char *prefix)
                                        "baseline");
         }
         b->series = saved;
-        printf("  rep %d: grow ours %.2f s, manual %.2f s | shrink ours %.2f"
-               " s, manual %.2f s\n", r + 1, grow[r], mgrow[r], shrink[r],
+        printf("  rep %d: grow ours", r + 1);
+        for (g = 0; g < grows; g++) {
+            printf(" %.2f", grow[r * grows + g]);
+        }
+        printf(" s, manual");
+        for (g = 0; g < grows; g++) {
+            printf(" %.2f", mgrow[r * grows + g]);
+        }
+        printf(" s | shrink ours %.2f s, manual %.2f s\n", shrink[r],
                mshrink[r]);
         fflush(stdout);
     }
-    grow_m = median(grow, b->reps);
-    mgrow_m = median(mgrow, b->reps);
+    grow_m = median(grow, b->reps * grows);
+    mgrow_m = median(mgrow, b->reps * grows);
     shrink_m = median(shrink, b->reps);
     mshrink_m = median(mshrink, b->reps);
     printf("  median (%s): grow %.2f s vs %.2f s (%.2fx), shrink %.2f s vs"
@@ -503,6 +540,129 @@ static void bench_memory(Bench *b)
     json_num(b, "rss_1tib_kib", ours);
     json_num(b, "baseline_rss_1tib_kib", base);
     json_num(b, "frontend_overhead_1tib_kib", ours - base);
+}
+
+/* ---- 4b. scale: 1 TiB, 64 nodes, a virtio-mem device per node ---- */
+
+#define SCALE_NODES 64
+#define SCALE_NODE_BOOT_MIB 128
+#define SCALE_BRIDGE_SLOTS 30
+
+/*
+ * A paused VM with 1 TiB of maxmem over 64 NUMA nodes, each with
+ * 128 MiB of boot RAM and a virtio-mem device for its share of the rest
+ * (reserve=off: nothing is allocated).  64 devices need more slots than
+ * pcie.0 has: they sit behind PCIe-to-PCI bridges.
+ */
+static UbfVm *scale_vm(const char *qemu)
+{
+    const guint64 vmem_mib = (1024 * 1024 - SCALE_NODES *
+                              SCALE_NODE_BOOT_MIB) / SCALE_NODES;
+    g_autoptr(GPtrArray) extra = g_ptr_array_new_with_free_func(g_free);
+    UbfVmConfig cfg = {
+        .qemu = qemu,
+        .boot_mib = SCALE_NODES * SCALE_NODE_BOOT_MIB,
+        .nodes = SCALE_NODES,
+        .maxmem_mib = 1024 * 1024,
+        .no_guest = TRUE,
+    };
+    g_autoptr(GError) err = NULL;
+    UbfVm *vm;
+    guint i;
+
+    g_ptr_array_add(extra, g_strdup("-cpu"));
+    g_ptr_array_add(extra, g_strdup("qemu64,phys-bits=46"));
+    for (i = 0; i < SCALE_NODES; i++) {
+        if (i % SCALE_BRIDGE_SLOTS == 0) {
+            g_ptr_array_add(extra, g_strdup("-device"));
+            g_ptr_array_add(extra, g_strdup_printf(
+                "pcie-pci-bridge,id=br%u,bus=pcie.0", i / SCALE_BRIDGE_SLOTS));
+        }
+        g_ptr_array_add(extra, g_strdup("-object"));
+        g_ptr_array_add(extra, g_strdup_printf(
+            "memory-backend-ram,id=vmem-mem%u,size=%" G_GUINT64_FORMAT
+            "M,reserve=off", i, vmem_mib));
+        g_ptr_array_add(extra, g_strdup("-device"));
+        g_ptr_array_add(extra, g_strdup_printf(
+            "virtio-mem-pci,id=vmem%u,memdev=vmem-mem%u,node=%u,bus=br%u,"
+            "addr=0x%x", i, i, i, i / SCALE_BRIDGE_SLOTS,
+            i % SCALE_BRIDGE_SLOTS + 1));
+    }
+    g_ptr_array_add(extra, NULL);
+    cfg.extra = (const char *const *)extra->pdata;
+    vm = ubf_vm_start(&cfg, &err);
+    die_on(err, "1 TiB, 64-node VM");
+    return vm;
+}
+
+/* A memory-resize asking each node for its boot RAM plus @plus_mib. */
+static char *scale_request(guint plus_mib)
+{
+    g_autoptr(GString) s = g_string_new("{\"nodes\": [");
+    guint i;
+
+    for (i = 0; i < SCALE_NODES; i++) {
+        g_string_append_printf(s, "%s{\"node\": %u, \"size\": %"
+                               G_GUINT64_FORMAT "}", i ? ", " : "", i,
+                               (guint64)(SCALE_NODE_BOOT_MIB + plus_mib) *
+                               1024 * 1024);
+    }
+    g_string_append(s, "]}");
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+static void bench_scale(Bench *b)
+{
+    g_autoptr(UbfVm) vm = scale_vm(b->ours);
+    g_autoptr(GArray) floor = g_array_new(FALSE, FALSE, sizeof(double));
+    g_autoptr(GArray) query = g_array_new(FALSE, FALSE, sizeof(double));
+    g_autoptr(GArray) plan = g_array_new(FALSE, FALSE, sizeof(double));
+    g_autofree char *grow = scale_request(2048);
+    g_autofree char *shrink = scale_request(0);
+    gint64 ours_after, base;
+    int i;
+
+    /* The same calls, interleaved, so the host's noise weighs alike. */
+    for (i = 0; i < 300; i++) {
+        double t;
+
+        t = qmp_rtt_ms(vm, "query-status", NULL);
+        g_array_append_val(floor, t);
+        t = qmp_rtt_ms(vm, "query-memory-resize", NULL);
+        g_array_append_val(query, t);
+        t = qmp_rtt_ms(vm, "memory-resize", i & 1 ? shrink : grow);
+        g_array_append_val(plan, t);
+    }
+    ours_after = proc_rss_kib(ubf_vm_pid(vm));
+    g_clear_pointer(&vm, ubf_vm_free);
+    /*
+     * Stock QEMU after as many calls (what start-up allocates and frees
+     * settles by then: the figures at start differ by hundreds of MiB
+     * from one run to the next, for either binary).
+     */
+    vm = scale_vm(b->baseline);
+    for (i = 0; i < 900; i++) {
+        qmp_ok(vm, "query-status", NULL);
+    }
+    base = proc_rss_kib(ubf_vm_pid(vm));
+
+    printf("  QMP round trip p50/p99: query-status %.3f/%.3f ms (the floor),"
+           " query-memory-resize %.3f/%.3f ms, memory-resize of 64 nodes "
+           "%.3f/%.3f ms\n",
+           percentile(floor, 0.5), percentile(floor, 0.99),
+           percentile(query, 0.5), percentile(query, 0.99),
+           percentile(plan, 0.5), percentile(plan, 0.99));
+    printf("  RSS after 900 calls: ours %" G_GINT64_FORMAT " KiB, baseline %"
+           G_GINT64_FORMAT " KiB, frontend %+" G_GINT64_FORMAT " KiB\n",
+           ours_after, base, ours_after - base);
+    json_num(b, "scale_qmp_floor_p50_ms", percentile(floor, 0.5));
+    json_num(b, "scale_query_p50_ms", percentile(query, 0.5));
+    json_num(b, "scale_query_p99_ms", percentile(query, 0.99));
+    json_num(b, "scale_resize_p50_ms", percentile(plan, 0.5));
+    json_num(b, "scale_resize_p99_ms", percentile(plan, 0.99));
+    json_num(b, "scale_rss_kib", ours_after);
+    json_num(b, "scale_baseline_rss_kib", base);
+    json_num(b, "scale_frontend_kib", ours_after - base);
 }
 
 /* ---- 5. hv-balloon: RangeSet against GTree, and against virtio ---- */
@@ -850,7 +1010,7 @@ int main(int argc, char **argv)
           "bench-range's JSON line, merged in", "JSON" },
         { "only", 0, 0, G_OPTION_ARG_STRING, &only,
           "run only these parts (comma list: latency, resize, cpu, memory, "
-          "hv, migration)",
+          "scale, hv, migration)",
           "PARTS" },
         { NULL }
     };
@@ -861,6 +1021,8 @@ int main(int argc, char **argv)
     g_autofree char *path = NULL;
     Bench b = { 0 };
 
+    /* Lines in order with what goes to stderr, through tee too */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &err) || !ours ||
         !baseline || !outdir || reps < 1 || reps > 8) {
@@ -902,6 +1064,11 @@ int main(int argc, char **argv)
     if (bench_wanted(only, "memory")) {
         printf("Frontend memory overhead:\n");
         bench_memory(&b);
+    }
+    if (bench_wanted(only, "scale")) {
+        printf("Scale: 1 TiB maxmem, 64 NUMA nodes, 64 virtio-mem devices "
+               "(paused):\n");
+        bench_scale(&b);
     }
     if (bench_wanted(only, "hv") && baseline_hv) {
         printf("hv-balloon (Linux hv_balloon, 2 GiB guest) against stock "
@@ -946,6 +1113,13 @@ int main(int argc, char **argv)
             json_num(&b, "hv_checkerboard_bytes",
                      json_object_get_double_member_with_default(
                          o, "hv_checkerboard_bytes", 0));
+            for (const char *const *k = (const char *const[]) {
+                     "plan_total_p50_us", "plan_total_p99_us",
+                     "plan_nodes_p50_us", "plan_nodes_p99_us",
+                     "plan_tick_p50_us", "plan_state_kib", NULL }; *k; k++) {
+                json_num(&b, *k, json_object_get_double_member_with_default(
+                             o, *k, 0));
+            }
         }
     }
     json_builder_end_object(b.json);
