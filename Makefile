@@ -7,11 +7,20 @@
 #
 # Every target installs what it needs first (scripts/setup.sh, as root).
 
-B := build
+# BB holds the downloads, the guest and the stock QEMU builds; B our
+# QEMU and tools.  "make check SANITIZE=1" builds ours with ASan and
+# UBSan in build-san/ and runs the suite on it (docs/building.rst).
+BB := build
+B := $(BB)
+SANITIZE ?=
+ifeq ($(SANITIZE),1)
+B := build-san
+export UBF_SANITIZE := 1
+endif
 QEMU_BIN := $(B)/bin/qemu-system-x86_64
-BASELINE_BIN := $(B)/bin/qemu-system-x86_64-baseline
-BASELINE_HV_BIN := $(B)/bin/qemu-system-x86_64-baseline-hv
-GUEST := $(B)/guest
+BASELINE_BIN := $(BB)/bin/qemu-system-x86_64-baseline
+BASELINE_HV_BIN := $(BB)/bin/qemu-system-x86_64-baseline-hv
+GUEST := $(BB)/guest
 TOOLS := $(B)/tools
 SUITES ?=
 
@@ -22,35 +31,36 @@ all: qemu guest tools
 setup:
 	@BUILD_DIR=$(B) scripts/setup.sh
 
-$(B)/dl/qemu-src/.ubf-version: qemu/VERSION | setup
-	@scripts/fetch-qemu.sh $(B)/dl
+$(BB)/dl/qemu-src/.ubf-version: qemu/VERSION | setup
+	@scripts/fetch-qemu.sh $(BB)/dl
 
 # QEMU's own ninja decides what to rebuild; these recipes always run and
 # are cheap when nothing changed.
-qemu: setup $(B)/dl/qemu-src/.ubf-version
-	@scripts/prepare-qemu.sh $(B)/dl/qemu-src $(B)/qemu/src
+qemu: setup $(BB)/dl/qemu-src/.ubf-version
+	@scripts/prepare-qemu.sh $(BB)/dl/qemu-src $(B)/qemu/src
 	@scripts/build-qemu.sh $(B)/qemu/src $(B)/qemu/build
 	@mkdir -p $(B)/bin
 	@cmp -s $(B)/qemu/build/qemu-system-x86_64 $(QEMU_BIN) || \
 	    install -m 755 $(B)/qemu/build/qemu-system-x86_64 $(QEMU_BIN)
-	@cmp -s $(B)/qemu/build/ubf/tests/bench/bench-range $(B)/bin/bench-range || \
-	    install -m 755 $(B)/qemu/build/ubf/tests/bench/bench-range $(B)/bin/bench-range
+	@for b in bench-range bench-plan; do \
+	    cmp -s $(B)/qemu/build/ubf/tests/bench/$$b $(B)/bin/$$b || \
+	    install -m 755 $(B)/qemu/build/ubf/tests/bench/$$b $(B)/bin/$$b; done
 	@tests/fuzz/build-fuzz.sh $(B)/qemu/src $(B)/qemu/build $(B)/bin
 
-baseline: setup $(B)/dl/qemu-src/.ubf-version
-	@scripts/prepare-qemu.sh --baseline $(B)/dl/qemu-src $(B)/baseline/src
-	@scripts/build-qemu.sh $(B)/baseline/src $(B)/baseline/build
-	@mkdir -p $(B)/bin
-	@cmp -s $(B)/baseline/build/qemu-system-x86_64 $(BASELINE_BIN) || \
-	    install -m 755 $(B)/baseline/build/qemu-system-x86_64 $(BASELINE_BIN)
+baseline: setup $(BB)/dl/qemu-src/.ubf-version
+	@scripts/prepare-qemu.sh --baseline $(BB)/dl/qemu-src $(BB)/baseline/src
+	@UBF_SANITIZE= scripts/build-qemu.sh $(BB)/baseline/src $(BB)/baseline/build
+	@mkdir -p $(BB)/bin
+	@cmp -s $(BB)/baseline/build/qemu-system-x86_64 $(BASELINE_BIN) || \
+	    install -m 755 $(BB)/baseline/build/qemu-system-x86_64 $(BASELINE_BIN)
 
 # Stock QEMU with only the Hyper-V-under-TCG series: stock hv-balloon runs.
-baseline-hv: setup $(B)/dl/qemu-src/.ubf-version
-	@scripts/prepare-qemu.sh --only hyperv-tcg $(B)/dl/qemu-src $(B)/baseline-hv/src
-	@scripts/build-qemu.sh $(B)/baseline-hv/src $(B)/baseline-hv/build
-	@mkdir -p $(B)/bin
-	@cmp -s $(B)/baseline-hv/build/qemu-system-x86_64 $(BASELINE_HV_BIN) || \
-	    install -m 755 $(B)/baseline-hv/build/qemu-system-x86_64 $(BASELINE_HV_BIN)
+baseline-hv: setup $(BB)/dl/qemu-src/.ubf-version
+	@scripts/prepare-qemu.sh --only hyperv-tcg $(BB)/dl/qemu-src $(BB)/baseline-hv/src
+	@UBF_SANITIZE= scripts/build-qemu.sh $(BB)/baseline-hv/src $(BB)/baseline-hv/build
+	@mkdir -p $(BB)/bin
+	@cmp -s $(BB)/baseline-hv/build/qemu-system-x86_64 $(BASELINE_HV_BIN) || \
+	    install -m 755 $(BB)/baseline-hv/build/qemu-system-x86_64 $(BASELINE_HV_BIN)
 
 guest: setup $(GUEST)/initrd.img
 
@@ -59,9 +69,12 @@ $(GUEST)/initrd.img: tests/guest/agent.c tests/guest/init tests/guest/build-gues
 		tests/guest/hvbare.c tests/guest/hvbare.h
 	@tests/guest/build-guest.sh $(GUEST)
 
+, := ,
+TOOLS_SANITIZE := $(if $(filter 1,$(SANITIZE)),-Db_sanitize=address$(,)undefined -Db_lundef=false)
 $(TOOLS)/build.ninja:
-	@meson setup $(TOOLS) -Dqemu=$(CURDIR)/$(QEMU_BIN) \
-	    -Dguest_dir=$(CURDIR)/$(GUEST) -Ddownloads=$(CURDIR)/$(B)/dl \
+	@mkdir -p $(B)
+	@meson setup $(TOOLS) -Dqemu=$(CURDIR)/$(QEMU_BIN) $(TOOLS_SANITIZE) \
+	    -Dguest_dir=$(CURDIR)/$(GUEST) -Ddownloads=$(CURDIR)/$(BB)/dl \
 	    >$(B)/tools-setup.log 2>&1 || \
 	    { tail -n 20 $(B)/tools-setup.log; exit 1; }
 
@@ -70,10 +83,14 @@ tools: setup $(TOOLS)/build.ninja
 	    { grep -A5 -m5 'error\|FAILED' $(B)/tools-build.log; exit 1; }
 
 # The RangeSet fuzzer for as long as FUZZ_SECONDS (make check runs it 30 s).
+# Then QEMU's generic-fuzz over virtio-balloon, virtio-mem and hv-balloon
+# with the frontend in (scripts/fuzz-qemu.sh, a clang build of its own),
+# FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 600
 fuzz: qemu
 	@mkdir -p $(B)/fuzz-corpus
 	$(B)/bin/fuzz-range-set -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz-corpus
+	@scripts/fuzz-qemu.sh $(B) $(FUZZ_SECONDS)
 
 # Benchmarks against the baseline (figures, not pass/fail; see
 # docs/performance.md).  BENCH_REPS repetitions, medians reported.
@@ -82,7 +99,9 @@ bench: all baseline baseline-hv
 	@scripts/bench.sh $(B) $(BENCH_REPS)
 
 check: all baseline baseline-hv
-	@scripts/run-tests.sh $(B) $(SUITES)
+	@UBF_BASELINE_QEMU=$(CURDIR)/$(BASELINE_BIN) \
+	    UBF_BASELINE_HV_QEMU=$(CURDIR)/$(BASELINE_HV_BIN) \
+	    scripts/run-tests.sh $(B) $(SUITES)
 
 demo: all
 	@UBF_ACCEL=$$(scripts/choose-accel.sh $(QEMU_BIN) $(GUEST) $(B)) \

@@ -19,6 +19,10 @@ cfg="--target-list=x86_64-softmmu --python=/usr/bin/python3
  --enable-tcg --enable-kvm --enable-hv-balloon --enable-numa
  --enable-trace-backends=log
  --disable-download --disable-docs --disable-install-blobs"
+# make check SANITIZE=1: ours with ASan and UBSan (the baselines never)
+if [ "${UBF_SANITIZE:-}" = 1 ] && [ -d "$src/ubf" ]; then
+    cfg="$cfg --enable-asan --enable-ubsan"
+fi
 cc=cc
 if command -v ccache >/dev/null 2>&1; then
     cc="ccache cc"

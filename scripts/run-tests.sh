@@ -19,10 +19,21 @@ export UBF_ACCEL="$accel"
 # Stock QEMU 10.0 from the same source, for the migration compatibility
 # tests: without Hyper-V under TCG, and with it (stock hv-balloon).
 abs_build=$(cd "$build" && pwd)
-export UBF_BASELINE_QEMU="$abs_build/bin/qemu-system-x86_64-baseline"
-export UBF_BASELINE_HV_QEMU="$abs_build/bin/qemu-system-x86_64-baseline-hv"
+export UBF_BASELINE_QEMU="${UBF_BASELINE_QEMU:-$abs_build/bin/qemu-system-x86_64-baseline}"
+export UBF_BASELINE_HV_QEMU="${UBF_BASELINE_HV_QEMU:-$abs_build/bin/qemu-system-x86_64-baseline-hv}"
 # The hostile-guest qtests (QEMU's tree, suite ubf-hostile) run our binary.
 export QTEST_QEMU_BINARY="$abs_build/bin/qemu-system-x86_64"
+
+# A sanitizer build (make check SANITIZE=1): every report goes to a file
+# of its own, listed at the end.  Leaks are not checked: QEMU leaves its
+# memory to the exit.
+sandir="$abs_build/sanitizer"
+if [ "${UBF_SANITIZE:-}" = 1 ]; then
+    rm -rf "$sandir"
+    mkdir -p "$sandir"
+    export ASAN_OPTIONS="detect_leaks=0:log_path=$sandir/asan"
+    export UBSAN_OPTIONS="print_stacktrace=1:log_path=$sandir/ubsan"
+fi
 
 suites=""
 for s in "$@"; do
@@ -46,5 +57,11 @@ logs=""
 for l in "$qemu_log" "$tools_log"; do
     [ -f "$l" ] && logs="$logs $l"
 done
+reports=""
+if [ "${UBF_SANITIZE:-}" = 1 ]; then
+    reports=$(ls "$sandir" 2>/dev/null || true)
+    echo "sanitizers: $(echo "$reports" | grep -c . || true) reports in $sandir"
+fi
 # shellcheck disable=SC2086
-"$here/summarize-tests.py" $logs
+"$here/summarize-tests.py" $logs || exit 1
+[ -z "$reports" ]
