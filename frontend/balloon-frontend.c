@@ -41,6 +41,13 @@
 #define BALLOON_FRONTEND_REAPPLY_MS 500
 
 /*
+ * A guest that moved away from a target it had reached (deflate-on-oom,
+ * a driver giving memory back on its own) is asked for it again after
+ * this long, and again as long as it keeps moving away.
+ */
+#define BALLOON_FRONTEND_DRIFT_MS (10 * 1000)
+
+/*
  * The engine's time, for stall detection and every timer here, is the
  * virtual clock: it stands still while the VM is stopped (paused,
  * migrating, saving), when no guest can make progress.
@@ -51,6 +58,7 @@ typedef struct BalloonFrontend {
     ResizeEngine engine;
     QEMUTimer *timer;
     QEMUTimer *reapply_timer;
+    QEMUTimer *drift_timer;
     int64_t last_reported;      /* guest size in the last BALLOON_CHANGE */
     bool node_pages_built;
     RangeSet *node_pages[RESIZE_ENGINE_MAX_NODES]; /* boot memory pages */
@@ -274,6 +282,22 @@ static void balloon_frontend_reapply(void *opaque)
     balloon_frontend_kick(bf);
 }
 
+static bool balloon_frontend_drifted(ResizeEngine *re);
+
+/* The guest left a reached target: ask for it again (see DRIFT_MS). */
+static void balloon_frontend_drift(void *opaque)
+{
+    BalloonFrontend *bf = opaque;
+    ResizeEngine *re = balloon_frontend_engine();
+
+    if (!balloon_frontend_drifted(re)) {
+        return;
+    }
+    trace_balloon_frontend_drift(re->target, resize_engine_actual(re));
+    resize_engine_reapply(re, balloon_frontend_now_ms());
+    balloon_frontend_kick(bf);
+}
+
 static void balloon_frontend_reset(void *opaque)
 {
     BalloonFrontend *bf = opaque;
@@ -310,6 +334,8 @@ static BalloonFrontend *balloon_frontend_get(void)
                                  balloon_frontend_tick, bf);
         bf->reapply_timer = timer_new_ms(BALLOON_FRONTEND_CLOCK,
                                          balloon_frontend_reapply, bf);
+        bf->drift_timer = timer_new_ms(BALLOON_FRONTEND_CLOCK,
+                                       balloon_frontend_drift, bf);
         qemu_register_reset(balloon_frontend_reset, bf);
         bf->last_reported = -1;
     }
@@ -450,9 +476,21 @@ void balloon_frontend_unregister(BalloonBackend *bb)
     balloon_frontend_report(bf);
 }
 
+/*
+ * Whether the guest left the target its last request reached (not one it
+ * stalled or failed on: those have their own retries).
+ */
+static bool balloon_frontend_drifted(ResizeEngine *re)
+{
+    return !resize_engine_busy(re) && re->has_target &&
+           re->state == RESIZE_STATE_IDLE &&
+           resize_engine_actual(re) != re->target;
+}
+
 void balloon_frontend_changed(BalloonBackend *bb)
 {
     BalloonFrontend *bf = balloon_frontend_get();
+    ResizeEngine *re = balloon_frontend_engine();
 
     trace_balloon_frontend_changed(bb->id);
     if (runstate_check(RUN_STATE_INMIGRATE) ||
@@ -460,8 +498,12 @@ void balloon_frontend_changed(BalloonBackend *bb)
         /* Loading: the request resumes when the VM starts. */
         return;
     }
-    resize_engine_tick(balloon_frontend_engine(), balloon_frontend_now_ms());
+    resize_engine_tick(re, balloon_frontend_now_ms());
     balloon_frontend_report(bf);
+    if (balloon_frontend_drifted(re) && !timer_pending(bf->drift_timer)) {
+        timer_mod(bf->drift_timer, balloon_frontend_now_ms() +
+                  BALLOON_FRONTEND_DRIFT_MS);
+    }
 }
 
 /*
