@@ -629,6 +629,44 @@ gint64 ubf_vm_qmp_int(UbfVm *vm, const char *command, const char *member,
     return json_object_get_int_member(json_node_get_object(ret), member);
 }
 
+JsonObject *ubf_vm_backend(UbfVm *vm, const char *type, GError **error)
+{
+    g_autoptr(JsonNode) ret = ubf_qmp_execute(vm->qmp, "query-memory-resize",
+                                              NULL, UBF_VM_QMP_TIMEOUT_MS,
+                                              error);
+    JsonArray *b;
+    guint i;
+
+    if (!ret) {
+        return NULL;
+    }
+    b = json_object_get_array_member(json_node_get_object(ret), "backends");
+    for (i = 0; i < json_array_get_length(b); i++) {
+        JsonObject *o = json_array_get_object_element(b, i);
+
+        if (!g_strcmp0(json_object_get_string_member(o, "type"), type)) {
+            return json_object_ref(o);
+        }
+    }
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                "query-memory-resize lists no %s backend", type);
+    return NULL;
+}
+
+gint64 ubf_vm_rss_kib(UbfVm *vm)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/status",
+                                            (int)ubf_vm_pid(vm));
+    g_autofree char *status = NULL;
+    const char *line;
+
+    if (!g_file_get_contents(path, &status, NULL, NULL) ||
+        !(line = strstr(status, "\nVmRSS:"))) {
+        return -1;
+    }
+    return g_ascii_strtoll(line + strlen("\nVmRSS:"), NULL, 10);
+}
+
 gint64 ubf_vm_qom_get_int(UbfVm *vm, const char *path, const char *property,
                           GError **error)
 {

@@ -171,6 +171,15 @@ const char *ubf_vm_memhp(const UbfVmConfig *cfg);
 gint64 ubf_vm_qmp_int(UbfVm *vm, const char *command, const char *member,
                       GError **error);
 
+/*
+ * The first backend of @type (say "virtio-mem") in query-memory-resize's
+ * answer, or NULL with @error set.
+ */
+JsonObject *ubf_vm_backend(UbfVm *vm, const char *type, GError **error);
+
+/* QEMU's resident memory in KiB, -1 if it cannot be read. */
+gint64 ubf_vm_rss_kib(UbfVm *vm);
+
 /* qom-get of an integer property. */
 gint64 ubf_vm_qom_get_int(UbfVm *vm, const char *path, const char *property,
                           GError **error);

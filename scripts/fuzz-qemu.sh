@@ -17,7 +17,8 @@ fb="$build/qemu-fuzz/build"
 cfg="--target-list=x86_64-softmmu --python=/usr/bin/python3
  --cc=clang --cxx=clang++ --enable-fuzzing --enable-asan --enable-ubsan
  --without-default-features --without-default-devices
- --with-devices-x86_64=ubf --enable-tcg --enable-hv-balloon --enable-numa
+ --with-devices-x86_64=ubf --enable-tcg --enable-kvm --enable-hv-balloon
+ --enable-numa
  --disable-download --disable-docs --disable-install-blobs --disable-werror"
 if [ ! -f "$fb/build.ninja" ]; then
     mkdir -p "$fb"

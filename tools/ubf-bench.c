@@ -492,19 +492,6 @@ static void bench_inflate_cpu(Bench *b)
 
 /* ---- 4. memory overhead with 1 TiB of sparse virtio-mem ---- */
 
-static gint64 proc_rss_kib(GPid pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/status", pid);
-    g_autofree char *text = NULL;
-    char *p;
-
-    if (!g_file_get_contents(path, &text, NULL, NULL) ||
-        !(p = strstr(text, "VmRSS:"))) {
-        return -1;
-    }
-    return g_ascii_strtoll(p + 6, NULL, 10);
-}
-
 static gint64 bench_rss_one(const char *qemu)
 {
     const char *extra[] = {
@@ -526,7 +513,7 @@ static gint64 bench_rss_one(const char *qemu)
 
     die_on(err, "1 TiB virtio-mem VM");
     qmp_ok(vm, "query-memory-devices", NULL);
-    return proc_rss_kib(ubf_vm_pid(vm));
+    return ubf_vm_rss_kib(vm);
 }
 
 static void bench_memory(Bench *b)
@@ -633,7 +620,7 @@ static void bench_scale(Bench *b)
         t = qmp_rtt_ms(vm, "memory-resize", i & 1 ? shrink : grow);
         g_array_append_val(plan, t);
     }
-    ours_after = proc_rss_kib(ubf_vm_pid(vm));
+    ours_after = ubf_vm_rss_kib(vm);
     g_clear_pointer(&vm, ubf_vm_free);
     /*
      * Stock QEMU after as many calls (what start-up allocates and frees
@@ -644,7 +631,7 @@ static void bench_scale(Bench *b)
     for (i = 0; i < 900; i++) {
         qmp_ok(vm, "query-status", NULL);
     }
-    base = proc_rss_kib(ubf_vm_pid(vm));
+    base = ubf_vm_rss_kib(vm);
 
     printf("  QMP round trip p50/p99: query-status %.3f/%.3f ms (the floor),"
            " query-memory-resize %.3f/%.3f ms, memory-resize of 64 nodes "

@@ -143,25 +143,10 @@ static void fx_assert_consistent(gint64 want)
 static gboolean fx_vmem_connected(void)
 {
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) ret = ubf_qmp_execute(ubf_vm_qmp(fx_vm),
-                                              "query-memory-resize", NULL,
-                                              10000, &err);
-    JsonArray *b;
-    guint i;
+    g_autoptr(JsonObject) be = ubf_vm_backend(fx_vm, "virtio-mem", &err);
 
     g_assert_no_error(err);
-    g_test_message("state %s", json_object_get_string_member(
-                       json_node_get_object(ret), "state"));
-    b = json_object_get_array_member(json_node_get_object(ret), "backends");
-    for (i = 0; i < json_array_get_length(b); i++) {
-        JsonObject *o = json_array_get_object_element(b, i);
-
-        if (!g_strcmp0(json_object_get_string_member(o, "type"),
-                       "virtio-mem")) {
-            return json_object_get_boolean_member(o, "driver-connected");
-        }
-    }
-    g_assert_not_reached();
+    return json_object_get_boolean_member(be, "driver-connected");
 }
 
 static JsonObject *fx_agent(const char *command, GError **err)
@@ -204,22 +189,10 @@ static void test_unload_balloon_mid_inflate(void)
 static gint64 fx_backend_size(const char *type)
 {
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) ret = ubf_qmp_execute(ubf_vm_qmp(fx_vm),
-                                              "query-memory-resize", NULL,
-                                              10000, &err);
-    JsonArray *b;
-    guint i;
+    g_autoptr(JsonObject) be = ubf_vm_backend(fx_vm, type, &err);
 
     g_assert_no_error(err);
-    b = json_object_get_array_member(json_node_get_object(ret), "backends");
-    for (i = 0; i < json_array_get_length(b); i++) {
-        JsonObject *o = json_array_get_object_element(b, i);
-
-        if (!g_strcmp0(json_object_get_string_member(o, "type"), type)) {
-            return json_object_get_int_member(o, "size");
-        }
-    }
-    g_assert_not_reached();
+    return json_object_get_int_member(be, "size");
 }
 
 /*

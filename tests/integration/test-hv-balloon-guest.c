@@ -77,48 +77,23 @@ static UbfVm *start_or_skip(UbfVmConfig *cfg)
 static gboolean backend(UbfVm *vm, const char *type, gint64 *size)
 {
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) ret = ubf_qmp_execute(ubf_vm_qmp(vm),
-                                              "query-memory-resize", NULL,
-                                              5000, &err);
-    JsonArray *b;
-    guint i;
+    g_autoptr(JsonObject) o = ubf_vm_backend(vm, type, &err);
 
     g_assert_no_error(err);
-    b = json_object_get_array_member(json_node_get_object(ret), "backends");
-    for (i = 0; i < json_array_get_length(b); i++) {
-        JsonObject *o = json_array_get_object_element(b, i);
-
-        if (!g_strcmp0(json_object_get_string_member(o, "type"), type)) {
-            if (size) {
-                *size = json_object_get_int_member(o, "size");
-            }
-            return json_object_get_boolean_member(o, "driver-connected");
-        }
+    if (size) {
+        *size = json_object_get_int_member(o, "size");
     }
-    g_assert_not_reached();
+    return json_object_get_boolean_member(o, "driver-connected");
 }
 
 /* The memory a backend type hot-added, as query-memory-resize says */
 static gint64 backend_hot_added(UbfVm *vm, const char *type)
 {
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) ret = ubf_qmp_execute(ubf_vm_qmp(vm),
-                                              "query-memory-resize", NULL,
-                                              5000, &err);
-    JsonArray *b;
-    guint i;
+    g_autoptr(JsonObject) o = ubf_vm_backend(vm, type, &err);
 
     g_assert_no_error(err);
-    b = json_object_get_array_member(json_node_get_object(ret), "backends");
-    for (i = 0; i < json_array_get_length(b); i++) {
-        JsonObject *o = json_array_get_object_element(b, i);
-
-        if (!g_strcmp0(json_object_get_string_member(o, "type"), type)) {
-            return json_object_get_int_member_with_default(o, "hot-added",
-                                                           0);
-        }
-    }
-    g_assert_not_reached();
+    return json_object_get_int_member_with_default(o, "hot-added", 0);
 }
 
 /*

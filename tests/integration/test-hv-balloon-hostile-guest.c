@@ -46,15 +46,10 @@ static Hd hd;
 
 static gint64 hd_rss_kib(void)
 {
-    g_autofree char *path = g_strdup_printf("/proc/%d/status",
-                                            (int)ubf_vm_pid(hd.vm));
-    g_autofree char *status = NULL;
-    const char *line;
+    gint64 kib = ubf_vm_rss_kib(hd.vm);
 
-    g_assert_true(g_file_get_contents(path, &status, NULL, NULL));
-    line = strstr(status, "\nVmRSS:");
-    g_assert_nonnull(line);
-    return g_ascii_strtoll(line + strlen("\nVmRSS:"), NULL, 10);
+    g_assert_cmpint(kib, >, 0);
+    return kib;
 }
 
 static guint hd_log_lines(void)
@@ -206,7 +201,10 @@ static void hd_case_check(const char *name, guint sources, gint64 actual)
     status = hd_query("query-status");
     g_assert_cmpstr(json_object_get_string_member(status, "status"), ==,
                     "running");
-    g_assert_cmpint(hd_rss_kib() - hd.case_rss_kib, <, MAX_GROWTH_KIB);
+    if (!g_getenv("ASAN_OPTIONS")) {
+        /* (ASan's quarantine holds freed memory: RSS says nothing then) */
+        g_assert_cmpint(hd_rss_kib() - hd.case_rss_kib, <, MAX_GROWTH_KIB);
+    }
     elapsed_s = (g_get_monotonic_time() - hd.case_start_us) / G_USEC_PER_SEC;
     lines = hd_log_lines() - hd.case_log_lines;
     g_test_message("%s: %u log lines in %" G_GINT64_FORMAT " s", name, lines,
