@@ -18,6 +18,10 @@
  *   modules            {"modules":["name",...]}  (from /proc/modules)
  *   load NAME          load /lib/modules/NAME.ko  {"ok":true}
  *   unload NAME        unload module NAME         {"ok":true}
+ *   unbind BUS DRIVER  unbind every device DRIVER drives on BUS (through
+ *                      /sys/bus/BUS/drivers/DRIVER/unbind), for drivers
+ *                      whose module cannot be unloaded
+ *                      {"ok":true,"unbound":N}
  *
  * Any failure answers {"error":"..."}.  Unknown commands are errors too,
  * so a host talking to the wrong port finds out at once.
@@ -270,6 +274,52 @@ static void agent_cmd_unload(const char *name)
     agent_reply("{\"ok\":true}");
 }
 
+static void agent_cmd_unbind(char *arg)
+{
+    char *drv = strchr(arg, ' ');
+    char path[256];
+    struct dirent *de;
+    int n = 0, fd;
+    DIR *d;
+
+    if (!drv) {
+        agent_reply("{\"error\":\"unbind: BUS DRIVER\"}");
+        return;
+    }
+    *drv++ = '\0';
+    if (!agent_valid_module_name(arg) || !agent_valid_module_name(drv)) {
+        agent_reply("{\"error\":\"unbind: bad bus or driver name\"}");
+        return;
+    }
+    snprintf(path, sizeof(path), "/sys/bus/%s/drivers/%s", arg, drv);
+    d = opendir(path);
+    if (!d) {
+        agent_error("unbind");
+        return;
+    }
+    /* The devices are the symbolic links (bind, unbind, module... too) */
+    while ((de = readdir(d))) {
+        if (de->d_type != DT_LNK || !strcmp(de->d_name, "module")) {
+            continue;
+        }
+        snprintf(path, sizeof(path), "/sys/bus/%s/drivers/%s/unbind", arg,
+                 drv);
+        fd = open(path, O_WRONLY);
+        if (fd < 0 || write(fd, de->d_name, strlen(de->d_name)) < 0) {
+            if (fd >= 0) {
+                close(fd);
+            }
+            closedir(d);
+            agent_error("unbind");
+            return;
+        }
+        close(fd);
+        n++;
+    }
+    closedir(d);
+    agent_reply("{\"ok\":true,\"unbound\":%d}", n);
+}
+
 static void agent_cmd_ping(const char *token)
 {
     size_t i, len = strlen(token);
@@ -313,6 +363,8 @@ static void agent_dispatch(char *line)
         agent_cmd_load(arg);
     } else if (!strcmp(line, "unload")) {
         agent_cmd_unload(arg);
+    } else if (!strcmp(line, "unbind")) {
+        agent_cmd_unbind(arg);
     } else if (line[0] != '\0') {
         agent_reply("{\"error\":\"unknown command\"}");
     }

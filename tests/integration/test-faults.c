@@ -360,6 +360,71 @@ static void test_reboot_mid_resize(void)
     g_assert_no_error(err);
 }
 
+/*
+ * Linux's hv_balloon unbound while it balloons (its module cannot be
+ * unloaded: "Device or resource busy"), in a VM of its own.
+ * Linux keeps what it ballooned out of its MemTotal as the driver goes
+ * (it does not give it back), and QMP keeps counting it: they agree.
+ * hv-balloon accepts a new driver only after a VMBus reset, so the
+ * request waits, driver-connected false, until the reboot; then the
+ * target is reached again.
+ */
+static void test_unbind_hv_balloon(void)
+{
+    static const char *extra[] = {
+        "-cpu", "qemu64,hv-relaxed,hv-vpindex,hv-synic,hv-time",
+        "-global", "ICH9-LPC.disable_s4=1",
+        "-device", "vmbus-bridge",
+        "-object", "memory-backend-ram,id=hvmem,size=2G",
+        "-device", "hv-balloon,id=hvb0,memdev=hvmem",
+        NULL
+    };
+    UbfVmConfig cfg = {
+        .boot_mib = 1024, .maxmem_mib = 40 * 1024,
+        .modules = "hv_vmbus,hv_balloon", .allow_reboot = TRUE,
+        .extra = extra,
+    };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonObject) be = NULL;
+    g_autoptr(JsonNode) ret = NULL;
+    UbfGuestMem mem;
+    gint64 until;
+
+    g_clear_pointer(&fx_vm, ubf_vm_free);
+    fx_vm = ubf_vm_start(&cfg, &err);
+    g_assert_no_error(err);
+    g_assert_true(ubf_agent_meminfo(ubf_vm_agent(fx_vm), &fx_boot, &err));
+
+    /* hv-balloon holds requests for 50 s after the driver connects */
+    fx_qmp(ubf_vm_qmp(fx_vm), "balloon", "{\"value\": %" G_GINT64_FORMAT
+           "}", 512 * MIB);
+    fx_wait_progress();
+    /* Linux cannot unload hv_balloon: unbind it from its device */
+    fx_agent_ok("unbind vmbus hv_balloon");
+    until = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    do {
+        g_clear_pointer(&be, json_object_unref);
+        be = ubf_vm_backend(fx_vm, "hv-balloon", &err);
+        g_assert_no_error(err);
+        g_assert_cmpint(g_get_monotonic_time(), <, until);
+        g_usleep(100 * 1000);
+    } while (json_object_get_boolean_member(be, "driver-connected"));
+    fx_assert_consistent(0);
+    g_test_message("driver gone at %" G_GINT64_FORMAT " MiB",
+                   fx_query("actual") / MIB);
+
+    ret = ubf_qmp_execute(ubf_vm_qmp(fx_vm), "system_reset", NULL, 5000,
+                          &err);
+    g_assert_no_error(err);
+    g_assert_true(ubf_vm_wait_agent(fx_vm, TIMEOUT_MS, &err));
+    g_assert_no_error(err);
+    fx_wait_reached(512 * MIB);
+    g_assert_true(ubf_vm_wait_memtotal_near(fx_vm, fx_boot.memtotal_kib -
+                                            512 * KIB_PER_MIB, 16, 60000,
+                                            &mem, &err));
+    g_assert_no_error(err);
+}
+
 int main(int argc, char **argv)
 {
     int ret;
@@ -371,6 +436,7 @@ int main(int argc, char **argv)
     g_test_add_func("/faults/reboot-mid-resize", test_reboot_mid_resize);
     g_test_add_func("/faults/unload-mem-mid-plug", test_unload_mem_mid_plug);
     g_test_add_func("/faults/oom-with-deflate-on-oom", test_oom_deflate);
+    g_test_add_func("/faults/unbind-hv-balloon", test_unbind_hv_balloon);
     ret = g_test_run();
     g_clear_pointer(&fx_vm, ubf_vm_free);
     return ret;
