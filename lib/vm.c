@@ -660,11 +660,11 @@ gint64 ubf_vm_rss_kib(UbfVm *vm)
     g_autofree char *status = NULL;
     const char *line;
 
-    if (!g_file_get_contents(path, &status, NULL, NULL) ||
-        !(line = strstr(status, "\nVmRSS:"))) {
+    if (!g_file_get_contents(path, &status, NULL, NULL)) {
         return -1;
     }
-    return g_ascii_strtoll(line + strlen("\nVmRSS:"), NULL, 10);
+    line = strstr(status, "\nVmRSS:");
+    return line ? g_ascii_strtoll(line + strlen("\nVmRSS:"), NULL, 10) : -1;
 }
 
 gint64 ubf_vm_qom_get_int(UbfVm *vm, const char *path, const char *property,

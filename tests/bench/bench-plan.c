@@ -51,11 +51,11 @@ static size_t rss_kib(void)
     g_autofree char *status = NULL;
     const char *p;
 
-    if (!g_file_get_contents("/proc/self/status", &status, NULL, NULL) ||
-        !(p = strstr(status, "VmRSS:"))) {
+    if (!g_file_get_contents("/proc/self/status", &status, NULL, NULL)) {
         return 0;
     }
-    return g_ascii_strtoull(p + 6, NULL, 10);
+    p = strstr(status, "VmRSS:");
+    return p ? g_ascii_strtoull(p + 6, NULL, 10) : 0;
 }
 
 int main(int argc, char **argv)

@@ -88,7 +88,7 @@ void hostile_vm_assert_bounded(HostileVM *vm, int64_t max_growth_kib,
         g_autofree char *log = NULL;
 
         g_file_get_contents(vm->log_path, &log, NULL, NULL);
-        g_test_message("QEMU logged:\n%s", log);
+        g_test_message("QEMU logged: %s", log);
     }
     g_assert_cmpuint(lines, <=, max_lines);
 }

@@ -152,8 +152,9 @@ static void vm_assert_size(VM *m, uint64_t plugged)
 
 /*
  * The end of every case: the device holds @plugged, QMP says so, QEMU
- * stayed bounded and wrote at most @max_lines lines, and a legitimate driver then follows a
- * resize to 128 MiB more than boot and back, both reached exactly.
+ * stayed bounded and wrote at most @max_lines lines, and a legitimate
+ * driver then follows a resize to 128 MiB more than boot and back, both
+ * reached exactly.
  */
 static void vm_assert_exact(VM *m, uint64_t plugged, unsigned int max_lines)
 {

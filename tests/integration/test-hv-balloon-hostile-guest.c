@@ -188,9 +188,10 @@ static void hd_case_begin(const char *name)
 }
 
 /*
- * What every case checks once the guest has sent its input: QEMU runs, its memory is bounded, its log rate-limited
- * (@sources: how many rate-limited reports the case can trigger), and
- * the size it reports is @actual.
+ * What every case checks once the guest has sent its input: QEMU runs,
+ * its memory is bounded, its log rate-limited (@sources: how many
+ * rate-limited reports the case can trigger), and the size it reports
+ * is @actual.
  */
 static void hd_case_check(const char *name, guint sources, gint64 actual)
 {
