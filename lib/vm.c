@@ -653,6 +653,14 @@ JsonObject *ubf_vm_backend(UbfVm *vm, const char *type, GError **error)
     return NULL;
 }
 
+const char *ubf_vm_hv_cpu(void)
+{
+    if (g_strcmp0(g_getenv("UBF_ACCEL"), "kvm") == 0) {
+        return "host,hv-relaxed,hv-vpindex,hv-synic,hv-time,hv-runtime";
+    }
+    return "qemu64,hv-relaxed,hv-vpindex,hv-synic,hv-time";
+}
+
 gint64 ubf_vm_rss_kib(UbfVm *vm)
 {
     g_autofree char *path = g_strdup_printf("/proc/%d/status",

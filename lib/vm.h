@@ -177,6 +177,19 @@ gint64 ubf_vm_qmp_int(UbfVm *vm, const char *command, const char *member,
  */
 JsonObject *ubf_vm_backend(UbfVm *vm, const char *type, GError **error);
 
+/*
+ * The -cpu model of a Hyper-V guest for hv-balloon: Hyper-V under TCG,
+ * or KVM's (with hv-runtime) when $UBF_ACCEL is kvm.
+ */
+const char *ubf_vm_hv_cpu(void);
+
+/*
+ * The maxmem an hv-balloon VM needs: hv-balloon asks the memory-device
+ * core for a 32 GiB aligned place (the largest alignment a guest may ask
+ * for hot-add); nothing of it is allocated.
+ */
+#define UBF_VM_HV_MAXMEM_MIB (40 * 1024)
+
 /* QEMU's resident memory in KiB, -1 if it cannot be read. */
 gint64 ubf_vm_rss_kib(UbfVm *vm);
 

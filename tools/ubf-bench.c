@@ -670,9 +670,7 @@ typedef struct HvRun {
 static void bench_hv_run(Bench *b, const char *qemu, bool hv, HvRun *run)
 {
     const char *extra[] = {
-        "-cpu", g_strcmp0(g_getenv("UBF_ACCEL"), "kvm") == 0 ?
-                "host,hv-relaxed,hv-vpindex,hv-synic,hv-time" :
-                "qemu64,hv-relaxed,hv-vpindex,hv-synic,hv-time",
+        "-cpu", ubf_vm_hv_cpu(),
         "-global", "ICH9-LPC.disable_s4=1",
         "-device", "vmbus-bridge",
         "-object", "memory-backend-ram,id=hvmem,size=2G",
@@ -685,7 +683,7 @@ static void bench_hv_run(Bench *b, const char *qemu, bool hv, HvRun *run)
         .virtio_balloon = !hv,
         .modules = hv ? "hv_vmbus,hv_balloon" : "virtio_balloon",
         .extra = hv ? extra : NULL,
-        .maxmem_mib = hv ? 40 * 1024 : 0,
+        .maxmem_mib = hv ? UBF_VM_HV_MAXMEM_MIB : 0,
         .boot_timeout_ms = 240000,
     };
     g_autoptr(GError) err = NULL;
@@ -865,9 +863,7 @@ static void bench_migration(Bench *b, const char *baseline_hv)
         "-object", "balloon-frontend,id=bf0", NULL
     };
     const char *hv[] = {
-        "-cpu", g_strcmp0(g_getenv("UBF_ACCEL"), "kvm") == 0 ?
-                "host,hv-relaxed,hv-vpindex,hv-synic,hv-time" :
-                "qemu64,hv-relaxed,hv-vpindex,hv-synic,hv-time",
+        "-cpu", ubf_vm_hv_cpu(),
         "-global", "ICH9-LPC.disable_s4=1",
         "-device", "vmbus-bridge",
         "-object", "memory-backend-ram,id=hvmem,size=2G",
@@ -888,7 +884,7 @@ static void bench_migration(Bench *b, const char *baseline_hv)
                 .nodes = virtio ? 2 : 0,
                 .virtio_balloon = virtio,
                 .virtio_mem_mib = virtio ? 512 : 0,
-                .maxmem_mib = virtio ? 0 : 40 * 1024,
+                .maxmem_mib = virtio ? 0 : UBF_VM_HV_MAXMEM_MIB,
                 .modules = virtio ? "virtio_balloon,virtio_mem"
                                   : "hv_vmbus,hv_balloon",
                 .extra = virtio ? (stock ? NULL : obj) : hv,

@@ -371,8 +371,8 @@ static void test_reboot_mid_resize(void)
  */
 static void test_unbind_hv_balloon(void)
 {
-    static const char *extra[] = {
-        "-cpu", "qemu64,hv-relaxed,hv-vpindex,hv-synic,hv-time",
+    const char *extra[] = {
+        "-cpu", ubf_vm_hv_cpu(),
         "-global", "ICH9-LPC.disable_s4=1",
         "-device", "vmbus-bridge",
         "-object", "memory-backend-ram,id=hvmem,size=2G",
@@ -380,7 +380,7 @@ static void test_unbind_hv_balloon(void)
         NULL
     };
     UbfVmConfig cfg = {
-        .boot_mib = 1024, .maxmem_mib = 40 * 1024,
+        .boot_mib = 1024, .maxmem_mib = UBF_VM_HV_MAXMEM_MIB,
         .modules = "hv_vmbus,hv_balloon", .allow_reboot = TRUE,
         .extra = extra,
     };

@@ -18,20 +18,6 @@
 #define KIB_PER_MIB 1024
 /* hv-balloon holds requests for a while after the driver connects */
 #define TIMEOUT_MS 240000
-/*
- * hv-balloon asks the memory-device core for a 32 GiB aligned place
- * (the largest alignment a guest may ask for hot-add), so maxmem must
- * leave room for it; nothing of it is allocated.
- */
-#define HV_MAXMEM_MIB (40 * 1024)
-
-static const char *hv_cpu(void)
-{
-    if (g_strcmp0(g_getenv("UBF_ACCEL"), "kvm") == 0) {
-        return "host,hv-relaxed,hv-vpindex,hv-synic,hv-time,hv-runtime";
-    }
-    return "qemu64,hv-relaxed,hv-vpindex,hv-synic,hv-time";
-}
 
 /*
  * Linux's hv_balloon neither balloons nor hot-adds if the VM offers
@@ -52,11 +38,11 @@ static UbfVm *start_or_skip(UbfVmConfig *cfg)
     g_autoptr(GError) err = NULL;
     UbfVm *vm;
 
-    hv_extra[1] = hv_cpu();
+    hv_extra[1] = ubf_vm_hv_cpu();
     if (!cfg->extra) {
         cfg->extra = hv_extra;
     }
-    cfg->maxmem_mib = HV_MAXMEM_MIB;
+    cfg->maxmem_mib = UBF_VM_HV_MAXMEM_MIB;
     if (!cfg->boot_timeout_ms) {
         cfg->boot_timeout_ms = TIMEOUT_MS;
     }
@@ -246,7 +232,7 @@ static void test_with_virtio_balloon(gconstpointer data)
 static void test_template_sequence(void)
 {
     const char *extra[] = {
-        "-cpu", hv_cpu(),
+        "-cpu", ubf_vm_hv_cpu(),
         "-global", "ICH9-LPC.disable_s4=1",
         "-device", "vmbus-bridge",
         "-object", "memory-backend-ram,id=hvmem,size=4G",

@@ -91,7 +91,7 @@ static void hd_start(void)
     g_autoptr(GError) err = NULL;
     g_autofree char *kernel = NULL, *serial_path = NULL, *serial_arg = NULL;
     const char *extra[] = {
-        "-cpu", "qemu64,hv-relaxed,hv-vpindex,hv-synic,hv-time",
+        "-cpu", ubf_vm_hv_cpu(),
         "-device", "vmbus-bridge",
         "-object", "memory-backend-ram,id=hvmem,size=2G",
         "-device", "hv-balloon,id=hvb0,memdev=hvmem,status-report=on",
@@ -103,7 +103,7 @@ static void hd_start(void)
     UbfVmConfig cfg = {
         .boot_mib = BOOT_MIB,
         /* room for hv-balloon's 32 GiB aligned hot-add space */
-        .maxmem_mib = 40 * 1024,
+        .maxmem_mib = UBF_VM_HV_MAXMEM_MIB,
         .no_guest = TRUE,
         .extra = extra,
     };

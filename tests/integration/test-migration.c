@@ -21,16 +21,6 @@
 #define GIB (1024 * MIB)
 #define KIB_PER_MIB 1024
 #define TIMEOUT_MS 240000
-/* hv-balloon wants a 32 GiB aligned place for its memdev (see maxmem). */
-#define HV_MAXMEM_MIB (40 * 1024)
-
-static const char *hv_cpu(void)
-{
-    if (g_strcmp0(g_getenv("UBF_ACCEL"), "kvm") == 0) {
-        return "host,hv-relaxed,hv-vpindex,hv-synic,hv-time,hv-runtime";
-    }
-    return "qemu64,hv-relaxed,hv-vpindex,hv-synic,hv-time";
-}
 
 static UbfVm *start(const UbfVmConfig *cfg)
 {
@@ -579,7 +569,7 @@ static void test_hv_balloon(gconstpointer data)
 {
     gboolean mixed = GPOINTER_TO_INT(data);
     const char *stock = mixed ? NULL : baseline("UBF_BASELINE_HV_QEMU");
-    UbfVmConfig cfg = { .boot_mib = 1024, .maxmem_mib = HV_MAXMEM_MIB,
+    UbfVmConfig cfg = { .boot_mib = 1024, .maxmem_mib = UBF_VM_HV_MAXMEM_MIB,
                         .virtio_balloon = mixed, .extra = hv_extra,
                         .modules = mixed ? "hv_vmbus,hv_balloon,"
                                            "virtio_balloon"
@@ -597,7 +587,7 @@ static void test_hv_balloon(gconstpointer data)
     if (!mixed && !stock) {
         return;
     }
-    hv_extra[1] = hv_cpu();
+    hv_extra[1] = ubf_vm_hv_cpu();
     src = start(&cfg);
     boot = guest_memtotal(src);
     wait_hv_ready(src);
