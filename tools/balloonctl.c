@@ -15,12 +15,15 @@
  * through libvirt's QEMU monitor pass-through, so growing past libvirt's
  * own memory limit works).  Exit status: 0 done, 1 refused (bad input,
  * with the reason), 2 stalled or timed out, 3 connection failure.
+ * --wait outlives a libvirtd restart: the resize goes on in QEMU, so
+ * balloonctl reconnects and keeps waiting until --timeout.
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,10 +47,14 @@ typedef struct Target {
     char *path;             /* QMP socket, or NULL for a libvirt domain */
     UbfQmp *qmp;
     virDomainPtr dom;
+    unsigned char uuid[VIR_UUID_BUFLEN];    /* to find @dom again */
     gint64 target;          /* requested size (resize) */
     int result;             /* exit status for this target */
     gboolean done;
+    gboolean lost;          /* libvirt connection lost, reconnecting */
 } Target;
+
+static const char *libvirt_uri;
 
 static void die(int code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static void die(int code, const char *fmt, ...)
@@ -131,19 +138,55 @@ static JsonNode *target_execute(Target *t, const char *command,
     return ubf_qmp_execute(t->qmp, command, args, QMP_TIMEOUT_MS, error);
 }
 
+/* query-memory-resize's answer, or NULL with @error set. */
+static JsonObject *target_try_query(Target *t, GError **error)
+{
+    g_autoptr(JsonNode) ret = target_execute(t, "query-memory-resize", NULL,
+                                             error);
+
+    return ret ? json_object_ref(json_node_get_object(ret)) : NULL;
+}
+
 static JsonObject *target_query(Target *t)
 {
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) ret = target_execute(t, "query-memory-resize", NULL,
-                                             &err);
+    JsonObject *info = target_try_query(t, &err);
 
-    if (!ret) {
+    if (!info) {
         if (g_error_matches(err, UBF_QMP_ERROR, UBF_QMP_ERROR_COMMAND)) {
             die(EXIT_REFUSED, "%s: %s", t->name, err->message);
         }
         die(EXIT_CONNECT, "%s: %s", t->name, err->message);
     }
-    return json_object_ref(json_node_get_object(ret));
+    return info;
+}
+
+/*
+ * libvirtd went away (restart, upgrade) while the domain kept running:
+ * open a new connection and find the domain again by its UUID.
+ */
+static gboolean target_reconnect(Target *t)
+{
+    virConnectPtr conn = virConnectOpen(libvirt_uri);
+    virDomainPtr dom;
+
+    if (!conn) {
+        return FALSE;
+    }
+    dom = virDomainLookupByUUID(conn, t->uuid);
+    if (!dom) {
+        virConnectClose(conn);
+        return FALSE;
+    }
+    if (virDomainIsActive(dom) == 0) {
+        die(EXIT_STALLED, "%s: the domain stopped while libvirtd was away",
+            t->name);
+    }
+    virDomainFree(t->dom);
+    t->dom = dom;
+    /* the domain holds a reference: the connection lives as long */
+    virConnectClose(conn);
+    return TRUE;
 }
 
 static char *fmt_size(gint64 bytes)
@@ -362,12 +405,37 @@ static int resize_wait(GPtrArray *targets, int timeout_s)
         for (i = 0; i < targets->len; i++) {
             Target *t = targets->pdata[i];
             g_autoptr(JsonObject) info = NULL;
+            g_autoptr(GError) err = NULL;
             const char *state;
 
             if (t->done) {
                 continue;
             }
-            info = target_query(t);
+            if (t->lost && !target_reconnect(t)) {
+                continue;
+            }
+            if (t->lost) {
+                printf("%s%s: libvirt connection back, still waiting\n",
+                       tty ? "\n" : "", t->name);
+                t->lost = FALSE;
+            }
+            info = target_try_query(t, &err);
+            if (!info && t->dom &&
+                !g_error_matches(err, UBF_QMP_ERROR, UBF_QMP_ERROR_COMMAND)) {
+                /* the resize goes on in QEMU: wait for libvirtd */
+                printf("%s%s: libvirt connection lost (%s), reconnecting\n",
+                       tty ? "\n" : "", t->name, err->message);
+                fflush(stdout);
+                g_clear_error(&err);
+                t->lost = TRUE;
+                continue;
+            }
+            if (!info) {
+                die(g_error_matches(err, UBF_QMP_ERROR,
+                                    UBF_QMP_ERROR_COMMAND) ?
+                    EXIT_REFUSED : EXIT_CONNECT, "%s: %s", t->name,
+                    err->message);
+            }
             state = json_object_get_string_member(info, "state");
             if (!strcmp(state, "idle")) {
                 t->done = TRUE;
@@ -448,6 +516,10 @@ static Target *libvirt_target(virDomainPtr dom)
 
     t->dom = dom;
     t->name = g_strdup(virDomainGetName(dom));
+    if (virDomainGetUUID(dom, t->uuid) < 0) {
+        die(EXIT_CONNECT, "%s: cannot read its UUID: %s", t->name,
+            virGetLastErrorMessage());
+    }
     return t;
 }
 
@@ -558,7 +630,13 @@ int main(int argc, char **argv)
         die(EXIT_REFUSED, "no target: give -c URI or --qmp PATH");
     }
     if (uri) {
+        /*
+         * A write to a libvirtd that just went away must fail with EPIPE
+         * (and a reconnect), not kill us: libvirt leaves SIGPIPE to us.
+         */
+        signal(SIGPIPE, SIG_IGN);
         virSetErrorFunc(NULL, libvirt_quiet);
+        libvirt_uri = uri;
         conn = virConnectOpen(uri);
         if (!conn) {
             die(EXIT_CONNECT, "cannot connect to %s: %s", uri,

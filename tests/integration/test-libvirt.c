@@ -3,9 +3,11 @@
  * frontend and dommemstat shows it; balloonctl -c grows a 1 GiB domain
  * past libvirt's limit and dommemstat, status --json and the guest agree;
  * resize --all over two domains; bad input gets the documented exit
- * status; the same commands reach hv-balloon and Linux's hv_balloon in
- * a Windows-style domain under TCG.  The test starts virtlogd and libvirtd itself (as root, no
- * systemd) when they are not running, and stops what it started.
+ * status; balloonctl --wait outlives a libvirtd restart; the same
+ * commands reach hv-balloon and Linux's hv_balloon in a Windows-style
+ * domain under TCG.  The test starts virtlogd and libvirtd itself (as
+ * root, no systemd) when they are not running, and stops what it
+ * started.
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -255,6 +257,129 @@ static int balloonctl(const char *args, char **out, char **err)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/*
+ * Stop libvirtd as a restart would; a libvirtd whose shutdown hangs
+ * (its nodedev driver can, without udev) gets what systemd gives it
+ * after the stop timeout: SIGKILL.  The domains keep running.
+ */
+static void libvirtd_stop(void)
+{
+    g_autofree char *text = NULL;
+    g_autofree char *proc = NULL;
+    pid_t pid;
+    int i;
+
+    g_assert_true(g_file_get_contents("/run/libvirtd.pid", &text, NULL,
+                                      NULL));
+    pid = atoi(text);
+    g_assert_cmpint(pid, >, 1);
+    proc = g_strdup_printf("/proc/%d", pid);
+    kill(pid, SIGTERM);
+    for (i = 0; i < 150 && g_file_test(proc, G_FILE_TEST_EXISTS); i++) {
+        g_usleep(100 * 1000);
+    }
+    if (g_file_test(proc, G_FILE_TEST_EXISTS)) {
+        g_test_message("libvirtd %d still shutting down after 15 s: killed",
+                       pid);
+        kill(pid, SIGKILL);
+        for (i = 0; i < 50 && g_file_test(proc, G_FILE_TEST_EXISTS); i++) {
+            g_usleep(100 * 1000);
+        }
+    }
+}
+
+/* The next line balloonctl printed, without its newline; NULL at EOF. */
+static char *read_line(FILE *f)
+{
+    char buf[512];
+
+    if (!fgets(buf, sizeof(buf), f)) {
+        return NULL;
+    }
+    return g_strchomp(g_strdup(buf));
+}
+
+/* Read lines until one contains @what; all of them go to @log. */
+static gboolean read_until(FILE *f, const char *what, GString *log)
+{
+    char *line;
+
+    while ((line = read_line(f))) {
+        gboolean found = strstr(line, what) != NULL;
+
+        g_string_append_printf(log, "%s\n", line);
+        g_free(line);
+        if (found) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/*
+ * Resize @name (at 1536M, paused so that the resize cannot finish
+ * early) back to its boot size with balloonctl --wait; stop libvirtd
+ * once balloonctl waits, start it again once balloonctl noticed, then
+ * resume: balloonctl reconnects and reports done, and the guest's
+ * MemTotal is its boot size again.
+ */
+static void libvirtd_restart_mid_wait(const char *name, UbfAgent *agent,
+                                      gint64 boot_kib)
+{
+    g_autofree char *suspend = g_strdup_printf("virsh -c " URI " suspend %s",
+                                               name);
+    g_autofree char *resume = g_strdup_printf("virsh -c " URI " resume %s",
+                                              name);
+    g_autofree char *dom = g_strdup(name);
+    g_autofree char *first = NULL, *done_line = NULL;
+    g_autoptr(GString) log = g_string_new(NULL);
+    g_autoptr(GError) err = NULL;
+    char *argv[] = {
+        (char *)g_getenv("UBF_BALLOONCTL"), (char *)"-c", (char *)URI,
+        (char *)"resize", dom, (char *)"1G", (char *)"--wait",
+        (char *)"--timeout", (char *)"300", NULL
+    };
+    GPid pid;
+    int out_fd, status, i;
+    FILE *out;
+
+    g_assert_cmpint(sh(suspend, NULL), ==, 0);
+    g_assert_true(g_spawn_async_with_pipes(NULL, argv, NULL,
+                                           G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                                           NULL, &pid, NULL, &out_fd, NULL,
+                                           &err));
+    g_assert_no_error(err);
+    out = fdopen(out_fd, "r");
+    first = read_line(out);
+    g_assert_nonnull(first);
+    g_string_append_printf(log, "%s\n", first);
+    g_assert_null(strstr(first, "done"));
+
+    libvirtd_stop();
+    g_assert_false(libvirt_up());
+    g_assert_true(read_until(out, "connection lost", log));
+    g_assert_cmpint(sh("libvirtd -d", NULL), ==, 0);
+    for (i = 0; i < 100 && !libvirt_up(); i++) {
+        g_usleep(100 * 1000);
+    }
+    g_assert_true(libvirt_up());
+    g_assert_cmpint(sh(resume, NULL), ==, 0);
+
+    done_line = g_strdup_printf("%s: done", name);
+    if (!read_until(out, done_line, log)) {
+        g_test_message("balloonctl said: %s", log->str);
+    }
+    g_assert_nonnull(strstr(log->str, "connection back"));
+    g_assert_nonnull(strstr(log->str, done_line));
+    fclose(out);
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_spawn_close_pid(pid);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+    g_assert_cmpint(dommemstat_actual(name, 1024 * 1024), ==, 1024 * 1024);
+    g_assert_cmpint(wait_memtotal(agent, boot_kib), ==, boot_kib);
+}
+
 static void test_libvirt(void)
 {
     g_autofree char *a = g_strdup_printf("ubf-test-%d-a", getpid());
@@ -337,6 +462,13 @@ static void test_libvirt(void)
                                    &out, NULL), ==, 0);
         g_assert_cmpint(dommemstat_actual(a, 1536 * 1024), ==, 1536 * 1024);
         g_assert_cmpint(dommemstat_actual(b, 1536 * 1024), ==, 1536 * 1024);
+    }
+
+    /* libvirtd restarted while balloonctl --wait runs: nothing lost */
+    if (started_daemons) {
+        libvirtd_restart_mid_wait(a, agent_a, boot.memtotal_kib);
+    } else {
+        g_test_message("libvirtd is not ours: restart not tried");
     }
 
     domain_remove(a);
