@@ -148,6 +148,22 @@ static bool hv_balloon_backend_foreach_range(BalloonBackend *bb,
     return true;
 }
 
+/* The guest's last status report (the device's status-report=on). */
+static bool hv_balloon_backend_get_report(BalloonBackend *bb,
+                                          BalloonBackendReport *report)
+{
+    HvBalloonBackend *hb = container_of(bb, HvBalloonBackend, bb);
+    HvBalloonState st;
+
+    hb->ops->get_state(hb->dev, &st);
+    if (!st.connected || !st.status_received) {
+        return false;
+    }
+    report->available = st.status_available;
+    report->age_ms = st.status_age_ms;
+    return true;
+}
+
 typedef struct HvBalloonBackendCount {
     RangeSet *pages;
     uint64_t count;
@@ -221,6 +237,7 @@ static const BalloonBackendClass hv_balloon_backend_class = {
     .foreach_range = hv_balloon_backend_foreach_range,
     .node_room = hv_balloon_backend_node_room,
     .set_growth_node = hv_balloon_backend_set_growth_node,
+    .get_report = hv_balloon_backend_get_report,
     .release = hv_balloon_backend_release,
 };
 

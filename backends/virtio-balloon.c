@@ -8,6 +8,8 @@
 
 #include "qemu/osdep.h"
 #include "qemu/error-report.h"
+#include "qapi/error.h"
+#include "qom/object.h"
 #include "qemu/timer.h"
 #include "qemu/units.h"
 #include "exec/address-spaces.h"
@@ -15,6 +17,7 @@
 #include "exec/memory.h"
 #include "hw/qdev-core.h"
 #include "hw/virtio/virtio.h"
+#include "standard-headers/linux/virtio_balloon.h"
 #include "standard-headers/linux/virtio_config.h"
 #include "migration/vmstate.h"
 #include "ubf/frontend/range-set-vmstate.h"
@@ -39,6 +42,7 @@ typedef struct VirtioBalloonBackend {
     uint64_t duplicates;        /* pages inflated twice (ignored) */
     uint64_t unknown_deflates;  /* deflates of pages never inflated */
     int64_t last_warn_ms;
+    bool set_polling;           /* we turned the statistics polling on */
 } VirtioBalloonBackend;
 
 /* Most the balloon may hold: all of base but one page, within 32 bits. */
@@ -115,6 +119,67 @@ static bool virtio_balloon_backend_foreach_range(BalloonBackend *bb,
     return true;
 }
 
+/* A statistic the guest reported, or -1 if it did not. */
+static int64_t virtio_balloon_backend_stat(VirtioBalloonBackend *vb, int tag)
+{
+    uint64_t v = vb->dev->stats[tag];
+
+    return v == (uint64_t)-1 ? -1 : (int64_t)MIN(v, (uint64_t)INT64_MAX);
+}
+
+static bool virtio_balloon_backend_get_report(BalloonBackend *bb,
+                                              BalloonBackendReport *report)
+{
+    VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
+    int64_t avail = virtio_balloon_backend_stat(vb, VIRTIO_BALLOON_S_AVAIL);
+    int64_t oom = virtio_balloon_backend_stat(vb, VIRTIO_BALLOON_S_OOM_KILL);
+    int64_t stall = virtio_balloon_backend_stat(vb,
+                                                VIRTIO_BALLOON_S_ALLOC_STALL);
+    int64_t now_s = g_get_real_time() / G_USEC_PER_SEC;
+
+    if (!vb->dev->stats_last_update) {
+        return false;           /* nothing since the guest started */
+    }
+    if (avail < 0) {
+        /* Older guests report only free memory: less, never more. */
+        avail = virtio_balloon_backend_stat(vb, VIRTIO_BALLOON_S_MEMFREE);
+        if (avail < 0) {
+            return false;
+        }
+    }
+    report->available = avail;
+    report->age_ms = MAX(now_s - vb->dev->stats_last_update, 0) * 1000;
+    if (oom >= 0 || stall >= 0) {
+        /* each at most INT64_MAX / 2: the sum cannot wrap */
+        report->pressure = MIN(MAX(oom, 0), INT64_MAX / 2) +
+                           MIN(MAX(stall, 0), INT64_MAX / 2);
+    }
+    return true;
+}
+
+static void virtio_balloon_backend_set_report_interval(BalloonBackend *bb,
+                                                       int64_t interval_ms)
+{
+    VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
+    Error *err = NULL;
+    int64_t secs = DIV_ROUND_UP(interval_ms, 1000);
+
+    if (interval_ms && !vb->dev->stats_poll_interval) {
+        vb->set_polling = true;
+    } else if (interval_ms || !vb->set_polling) {
+        return;                 /* the user's polling interval stays */
+    } else {
+        vb->set_polling = false;
+    }
+    trace_virtio_balloon_backend_poll(bb->id, secs);
+    if (!object_property_set_int(OBJECT(vb->dev),
+                                 "guest-stats-polling-interval", secs,
+                                 &err)) {
+        error_prepend(&err, "%s: ", bb->id);
+        warn_report_err(err);
+    }
+}
+
 /*
  * The page record migrates in a section of its own, sent only when the
  * destination would miss it: for a NUMA guest (it splits the ballooned
@@ -169,6 +234,8 @@ static const BalloonBackendClass virtio_balloon_backend_class = {
     .get_info = virtio_balloon_backend_get_info,
     .set_target = virtio_balloon_backend_set_target,
     .foreach_range = virtio_balloon_backend_foreach_range,
+    .get_report = virtio_balloon_backend_get_report,
+    .set_report_interval = virtio_balloon_backend_set_report_interval,
     .release = virtio_balloon_backend_release,
 };
 

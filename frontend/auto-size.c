@@ -56,6 +56,8 @@ void auto_size_configure(AutoSize *as, const AutoSizeConfig *cfg)
     if (!cfg->enabled) {
         auto_size_forget(as);
         as->reason = AUTO_SIZE_REASON_OFF;
+    } else if (as->reason == AUTO_SIZE_REASON_OFF) {
+        as->reason = AUTO_SIZE_REASON_NO_REPORT;    /* until the first */
     }
 }
 
@@ -63,6 +65,8 @@ void auto_size_forget(AutoSize *as)
 {
     as->target = -1;
     as->surplus_since_ms = -1;
+    as->shrinking = false;
+    as->demand = -1;            /* no trend across the break */
 }
 
 /* Ask for @want if it differs from @current. */
@@ -85,7 +89,7 @@ static bool auto_size_set(AutoSize *as, int64_t current, int64_t want,
 bool auto_size_update(AutoSize *as, const AutoSizeSample *s,
                       int64_t *target)
 {
-    int64_t current, demand, raw, desired, slack, step, want;
+    int64_t current, demand, ahead, raw, desired, slack, step, want;
     bool pressure = false;
 
     if (!as->cfg.enabled) {
@@ -111,14 +115,26 @@ bool auto_size_update(AutoSize *as, const AutoSizeSample *s,
         as->demand = -1;
         as->desired = -1;
         as->surplus_since_ms = -1;
+        as->shrinking = false;
         as->reason = AUTO_SIZE_REASON_NO_REPORT;
         return false;
     }
 
     /* The guest's word, within what it could ever be given. */
     demand = MIN(s->demand, as->cfg.maximum);
+    ahead = demand;
+    if (as->demand >= 0 && demand - as->demand > AUTO_SIZE_TREND_MIN &&
+        s->now_ms > as->demand_ms) {
+        /* growing: where it will be by the time it is given memory */
+        int64_t dt = s->now_ms - as->demand_ms;
+
+        ahead += MIN((demand - as->demand) / dt * AUTO_SIZE_LOOKAHEAD_MS,
+                     as->cfg.maximum);
+    }
     as->demand = demand;
-    raw = demand + auto_size_pct(demand, as->cfg.buffer_pct);
+    as->demand_ms = s->now_ms;
+    ahead = MIN(ahead, as->cfg.maximum);
+    raw = ahead + auto_size_pct(ahead, as->cfg.buffer_pct);
     if (pressure) {
         /* It ran short between reports: grow past the estimate. */
         raw = MAX(raw, current + MAX(auto_size_pct(current,
@@ -133,14 +149,17 @@ bool auto_size_update(AutoSize *as, const AutoSizeSample *s,
 
     if (desired > current) {
         as->surplus_since_ms = -1;
+        as->shrinking = false;
         as->reason = pressure ? AUTO_SIZE_REASON_PRESSURE
                               : AUTO_SIZE_REASON_GROW;
         return auto_size_set(as, current, desired, target);
     }
     slack = MAX(auto_size_pct(current, AUTO_SIZE_HYSTERESIS_PCT),
                 AUTO_SIZE_HYSTERESIS_MIN);
-    if (desired >= current - slack) {
+    /* A small surplus is noise; one being given back goes all the way. */
+    if (as->shrinking ? desired >= current : desired >= current - slack) {
         as->surplus_since_ms = -1;
+        as->shrinking = false;
         if (raw > as->cfg.maximum && current == as->cfg.maximum) {
             as->reason = AUTO_SIZE_REASON_MAXIMUM;
         } else if (desired == as->cfg.minimum &&
@@ -168,6 +187,7 @@ bool auto_size_update(AutoSize *as, const AutoSizeSample *s,
         want = desired;         /* the last step lands on it */
     }
     as->last_shrink_ms = s->now_ms;
+    as->shrinking = true;
     as->reason = AUTO_SIZE_REASON_SHRINK;
     return auto_size_set(as, current, want, target);
 }

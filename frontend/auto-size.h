@@ -8,10 +8,12 @@
  *
  * The rule, in Hyper-V Dynamic Memory's terms: the guest should have its
  * demand plus a buffer (a percentage of the demand) free, within
- * [minimum, maximum].  A shortage is met at once; a surplus is given back
- * only once it lasted AUTO_SIZE_SHRINK_HOLD_MS, by at most
- * AUTO_SIZE_SHRINK_STEP_PCT percent of the size every
- * AUTO_SIZE_SHRINK_EVERY_MS.
+ * [minimum, maximum].  A shortage is met at once; a surplus beyond the
+ * hysteresis band is given back only once it lasted
+ * AUTO_SIZE_SHRINK_HOLD_MS, by at most AUTO_SIZE_SHRINK_STEP_PCT percent
+ * of the size every AUTO_SIZE_SHRINK_EVERY_MS, all the way down to the
+ * demand plus the buffer.  While the demand grows, the estimate looks
+ * AUTO_SIZE_LOOKAHEAD_MS ahead at the rate it grew.
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -39,6 +41,14 @@
 #define AUTO_SIZE_SHRINK_STEP_PCT 10
 #define AUTO_SIZE_SHRINK_STEP_MIN (64 * 1024 * 1024LL)
 #define AUTO_SIZE_SHRINK_EVERY_MS (2 * 1000)
+/*
+ * Growing, the demand is taken this far ahead at the rate it grew since
+ * the last sample: a report is up to a second old when it is read, and
+ * the guest takes a moment to use what it is given.
+ */
+#define AUTO_SIZE_LOOKAHEAD_MS (2 * 1000)
+/* ...when it grew by more than this since the last sample (not noise). */
+#define AUTO_SIZE_TREND_MIN (32 * 1024 * 1024LL)
 /* A report older than this is no report: hold, never shrink on it. */
 #define AUTO_SIZE_STALE_MS (5 * 1000)
 
@@ -83,10 +93,12 @@ typedef enum AutoSizeReason {
 typedef struct AutoSize {
     AutoSizeConfig cfg;
     int64_t demand;             /* last demand seen, -1 if none */
+    int64_t demand_ms;          /* when */
     int64_t desired;            /* demand + buffer, within the limits */
     int64_t target;             /* the last size asked for, -1 if none */
     AutoSizeReason reason;
     int64_t surplus_since_ms;   /* -1 while there is none */
+    bool shrinking;             /* giving a surplus back, step by step */
     int64_t last_shrink_ms;
     int64_t pressure;           /* last pressure count, -1 if unknown */
     uint64_t grows;             /* decisions made, for the statistics */

@@ -50,6 +50,23 @@ void balloon_backend_set_growth_node(BalloonBackend *bb, int node)
     }
 }
 
+bool balloon_backend_get_report(BalloonBackend *bb,
+                                BalloonBackendReport *report)
+{
+    memset(report, 0, sizeof(*report));
+    report->age_ms = -1;
+    report->pressure = -1;
+    return bb->klass->get_report && bb->klass->get_report(bb, report);
+}
+
+void balloon_backend_set_report_interval(BalloonBackend *bb,
+                                         int64_t interval_ms)
+{
+    if (bb->klass->set_report_interval) {
+        bb->klass->set_report_interval(bb, interval_ms);
+    }
+}
+
 void balloon_backend_release(BalloonBackend *bb)
 {
     if (bb->klass->release) {

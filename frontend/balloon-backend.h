@@ -95,6 +95,23 @@ typedef struct BalloonBackendInfo {
     const char *limit_reason;
 } BalloonBackendInfo;
 
+/*
+ * What the guest driver last reported of its own memory, filled by
+ * BalloonBackendClass::get_report.  Guest-reported: the frontend
+ * checks every figure against the guest size before it uses it.
+ */
+typedef struct BalloonBackendReport {
+    /* Bytes the guest could still use without reclaiming or swapping. */
+    uint64_t available;
+    /* How long ago it reported, in milliseconds; -1 if unknown. */
+    int64_t age_ms;
+    /*
+     * Cumulative count of its signs of shortage (OOM kills plus
+     * allocation stalls); -1 if it does not report them.
+     */
+    int64_t pressure;
+} BalloonBackendReport;
+
 typedef struct BalloonBackend BalloonBackend;
 
 typedef struct BalloonBackendClass {
@@ -163,6 +180,27 @@ typedef struct BalloonBackendClass {
     void (*set_growth_node)(BalloonBackend *bb, int node);
 
     /*
+     * Optional: fill @report with the guest driver's last report of its
+     * own memory use and return true; return false if there is none (the
+     * driver never reported, or is gone).  @report comes zeroed, with
+     * age_ms and pressure -1.
+     *
+     * Called once a second while automatic sizing is on, and on
+     * queries.  Default (not implemented): no report.
+     */
+    bool (*get_report)(BalloonBackend *bb, BalloonBackendReport *report);
+
+    /*
+     * Optional: have the guest driver report at least every @interval_ms
+     * milliseconds (0: only as the device was configured to).
+     *
+     * Called when automatic sizing is turned on (with the interval it
+     * samples at) and off (0).  Default (not implemented): the device
+     * reports as configured, or not at all.
+     */
+    void (*set_report_interval)(BalloonBackend *bb, int64_t interval_ms);
+
+    /*
      * Optional: free the adapter and what it owns.
      *
      * Called exactly once, by balloon_frontend_unregister(), after the
@@ -190,6 +228,10 @@ bool balloon_backend_foreach_range(BalloonBackend *bb, RangeSetFunc fn,
                                    void *opaque);
 int64_t balloon_backend_node_room(BalloonBackend *bb, int node);
 void balloon_backend_set_growth_node(BalloonBackend *bb, int node);
+bool balloon_backend_get_report(BalloonBackend *bb,
+                                BalloonBackendReport *report);
+void balloon_backend_set_report_interval(BalloonBackend *bb,
+                                         int64_t interval_ms);
 void balloon_backend_release(BalloonBackend *bb);
 bool balloon_backend_is_balloon(BalloonBackend *bb);
 

@@ -22,7 +22,17 @@ typedef struct BalloonFrontendSettings {
     int64_t stall_ms;
     int policy;                 /* BalloonFrontendPolicy */
     int prefer_node;
+    /* Automatic sizing (auto-size.h): */
+    bool auto_enabled;
+    int64_t auto_minimum;       /* bytes, 0: the least backends reach */
+    int64_t auto_maximum;       /* bytes, 0: the most they reach */
+    int32_t auto_buffer;        /* percent of demand */
+    int32_t auto_weight;
 } BalloonFrontendSettings;
+
+#define BALLOON_FRONTEND_NEEDS_OBJECT \
+    "Automatic sizing needs a balloon-frontend object (-object " \
+    "balloon-frontend,id=ID)"
 
 /* The defaults, as without a balloon-frontend object. */
 void balloon_frontend_default_settings(BalloonFrontendSettings *s);
@@ -46,6 +56,14 @@ void balloon_frontend_apply_settings(const BalloonFrontendSettings *s);
 const BalloonFrontendSettings *balloon_frontend_object_settings(void);
 
 /*
+ * Take @s into the balloon-frontend object if the frontend accepts it
+ * (memory-resize-auto); fails, changing nothing, if there is no such
+ * object or a setting is out of range.
+ */
+bool balloon_frontend_object_set_settings(const BalloonFrontendSettings *s,
+                                          Error **errp);
+
+/*
  * Take @s (checked) into the balloon-frontend object, from an incoming
  * migration; fails if there is no such object here.
  */
@@ -57,6 +75,27 @@ int64_t balloon_frontend_clock_ms(void);
 
 /* Report the guest size, and keep ticking while a request is in flight. */
 void balloon_frontend_poke(void);
+
+/* The frontend's engine, for frontend-auto.c. */
+ResizeEngine *balloon_frontend_get_engine(void);
+
+/*
+ * Automatic sizing (frontend-auto.c).  Check its settings in @s, the
+ * sizes against @reach (the largest size the backends reach; -1 before
+ * the machine is ready); errors name the property and give the range.
+ */
+bool frontend_auto_check(const BalloonFrontendSettings *s, int64_t reach,
+                         Error **errp);
+/* Put its settings in @s (checked) in force. */
+void frontend_auto_apply(const BalloonFrontendSettings *s);
+/* @bb was registered: have its driver report if automatic sizing is on. */
+void frontend_auto_backend_added(BalloonBackend *bb);
+/* The guest was reset or its size set from elsewhere: decide afresh. */
+void frontend_auto_forget(void);
+/* A manual request (@param) was taken: automatic sizing goes off. */
+void frontend_auto_manual(const char *param);
+/* For query-memory-resize. */
+struct MemoryResizeAutoInfo *frontend_auto_info(void);
 
 /*
  * Register what a migration carries of the frontend (once the machine

@@ -32,6 +32,7 @@
 #include "balloon-frontend.h"
 #include "balloon-frontend-internal.h"
 #include "resize-engine.h"
+#include "auto-size.h"
 #include "trace.h"
 
 /* How often a resize in flight is checked. */
@@ -186,6 +187,11 @@ static ResizeEngine *balloon_frontend_engine(void)
     return re;
 }
 
+ResizeEngine *balloon_frontend_get_engine(void)
+{
+    return balloon_frontend_engine();
+}
+
 static int64_t balloon_frontend_now_ms(void)
 {
     return qemu_clock_get_ms(BALLOON_FRONTEND_CLOCK);
@@ -307,6 +313,7 @@ static void balloon_frontend_reset(void *opaque)
         /* Not the guest's reset: the state to come is what it was. */
         return;
     }
+    frontend_auto_forget();
     timer_mod(bf->reapply_timer, balloon_frontend_now_ms() +
               BALLOON_FRONTEND_REAPPLY_MS);
 }
@@ -317,6 +324,11 @@ void balloon_frontend_default_settings(BalloonFrontendSettings *s)
     s->stall_ms = BALLOON_FRONTEND_DEFAULT_STALL_MS;
     s->policy = BALLOON_FRONTEND_POLICY_PROPORTIONAL;
     s->prefer_node = 0;
+    s->auto_enabled = false;
+    s->auto_minimum = 0;
+    s->auto_maximum = 0;
+    s->auto_buffer = AUTO_SIZE_BUFFER_DEFAULT;
+    s->auto_weight = AUTO_SIZE_WEIGHT_DEFAULT;
 }
 
 static BalloonFrontend *balloon_frontend_get(void)
@@ -382,6 +394,11 @@ bool balloon_frontend_check_settings(const BalloonFrontendSettings *s,
                    "prefer");
         return false;
     }
+    if (!frontend_auto_check(s, phase_check(PHASE_MACHINE_READY) ?
+                             balloon_frontend_max_reach(
+                                 balloon_frontend_engine()) : -1, errp)) {
+        return false;
+    }
     if (!phase_check(PHASE_MACHINE_READY)) {
         /* The rest is checked once the machine is. */
         if (s->prefer_node < 0 || s->prefer_node >= RESIZE_ENGINE_MAX_NODES) {
@@ -421,6 +438,7 @@ void balloon_frontend_apply_settings(const BalloonFrontendSettings *s)
     re->stall_ms = s->stall_ms;
     re->policy = s->policy;
     re->prefer_node = s->prefer_node;
+    frontend_auto_apply(s);
 }
 
 /*
@@ -461,6 +479,7 @@ void balloon_frontend_register(BalloonBackend *bb)
     resize_engine_add(re, bb);
     trace_balloon_frontend_register(bb->id, bb->klass->type,
                                     resize_engine_count(re));
+    frontend_auto_backend_added(bb);
 }
 
 void balloon_frontend_unregister(BalloonBackend *bb)
@@ -542,6 +561,7 @@ static bool balloon_frontend_request(int64_t target, const char *param,
                                errp)) {
         return false;
     }
+    frontend_auto_manual(param);
     balloon_frontend_kick(bf);
     return true;
 }
@@ -794,6 +814,7 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
                                      errp)) {
         return;
     }
+    frontend_auto_manual("nodes");
     balloon_frontend_kick(bf);
 }
 
@@ -869,6 +890,9 @@ MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
             ni->actual -= ballooned[n];
         }
         QAPI_LIST_APPEND(tail_n, ni);
+    }
+    if (balloon_frontend_object_settings()) {
+        info->automatic = frontend_auto_info();
     }
     return g_steal_pointer(&info);
 }

@@ -167,6 +167,15 @@ static int frontend_migration_settings_pre_save(void *opaque)
     return 0;
 }
 
+/* A source without the auto subsection had the defaults. */
+static int frontend_migration_settings_pre_load(void *opaque)
+{
+    FrontendMigration *fm = opaque;
+
+    balloon_frontend_default_settings(&fm->settings);
+    return 0;
+}
+
 static int frontend_migration_settings_post_load(void *opaque,
                                                  int version_id)
 {
@@ -180,13 +189,45 @@ static int frontend_migration_settings_post_load(void *opaque,
     return 0;
 }
 
+/* Automatic sizing's settings, sent when they are not the defaults. */
+static bool frontend_migration_auto_needed(void *opaque)
+{
+    const BalloonFrontendSettings *s = balloon_frontend_object_settings();
+    BalloonFrontendSettings d;
+
+    balloon_frontend_default_settings(&d);
+    return s && (s->auto_enabled || s->auto_minimum || s->auto_maximum ||
+                 s->auto_buffer != d.auto_buffer ||
+                 s->auto_weight != d.auto_weight);
+}
+
+static const VMStateDescription frontend_migration_auto_vmsd = {
+    .name = "balloon-frontend/settings/auto",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = frontend_migration_auto_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BOOL(settings.auto_enabled, FrontendMigration),
+        VMSTATE_INT64(settings.auto_minimum, FrontendMigration),
+        VMSTATE_INT64(settings.auto_maximum, FrontendMigration),
+        VMSTATE_INT32(settings.auto_buffer, FrontendMigration),
+        VMSTATE_INT32(settings.auto_weight, FrontendMigration),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription frontend_migration_settings_vmsd = {
     .name = "balloon-frontend/settings",
     .version_id = 1,
     .minimum_version_id = 1,
     .needed = frontend_migration_settings_needed,
     .pre_save = frontend_migration_settings_pre_save,
+    .pre_load = frontend_migration_settings_pre_load,
     .post_load = frontend_migration_settings_post_load,
+    .subsections = (const VMStateDescription * const []) {
+        &frontend_migration_auto_vmsd,
+        NULL
+    },
     .fields = (const VMStateField[]) {
         VMSTATE_INT64(settings.floor, FrontendMigration),
         VMSTATE_INT64(settings.stall_ms, FrontendMigration),

@@ -2,6 +2,7 @@
  * Unified balloon frontend: per-VM settings as a user-creatable object
  *
  *   -object balloon-frontend,id=bf0,floor=512M,stall-timeout=30,policy=fill
+ *   -object balloon-frontend,id=bf0,auto=on,auto-minimum=1G,auto-maximum=8G
  *
  * At most one such object exists; without it the defaults apply (no
  * floor beyond one page, 30 s stall timeout).  Its properties can also be
@@ -32,6 +33,11 @@ OBJECT_DECLARE_SIMPLE_TYPE(BalloonFrontendObject, BALLOON_FRONTEND_OBJECT)
 #define FRONTEND_OBJECT_STALL_PROP "stall-timeout"
 #define FRONTEND_OBJECT_POLICY_PROP "policy"
 #define FRONTEND_OBJECT_PREFER_PROP "prefer-node"
+#define FRONTEND_OBJECT_AUTO_PROP "auto"
+#define FRONTEND_OBJECT_AUTO_MIN_PROP "auto-minimum"
+#define FRONTEND_OBJECT_AUTO_MAX_PROP "auto-maximum"
+#define FRONTEND_OBJECT_AUTO_BUFFER_PROP "auto-buffer"
+#define FRONTEND_OBJECT_AUTO_WEIGHT_PROP "auto-weight"
 
 struct BalloonFrontendObject {
     Object parent_obj;
@@ -63,6 +69,19 @@ static void frontend_object_update(BalloonFrontendObject *bfo,
     if (frontend_object_instance == bfo) {
         balloon_frontend_apply_settings(&bfo->settings);
     }
+}
+
+bool balloon_frontend_object_set_settings(const BalloonFrontendSettings *s,
+                                          Error **errp)
+{
+    ERRP_GUARD();
+
+    if (!frontend_object_instance) {
+        error_setg(errp, BALLOON_FRONTEND_NEEDS_OBJECT);
+        return false;
+    }
+    frontend_object_update(frontend_object_instance, s, errp);
+    return !*errp;
 }
 
 bool balloon_frontend_object_load_settings(const BalloonFrontendSettings *s,
@@ -179,6 +198,73 @@ static void frontend_object_set_prefer(Object *obj, Visitor *v,
     frontend_object_update(bfo, &s, errp);
 }
 
+static bool frontend_object_get_auto(Object *obj, Error **errp)
+{
+    return BALLOON_FRONTEND_OBJECT(obj)->settings.auto_enabled;
+}
+
+static void frontend_object_set_auto(Object *obj, bool value, Error **errp)
+{
+    BalloonFrontendObject *bfo = BALLOON_FRONTEND_OBJECT(obj);
+    BalloonFrontendSettings s = bfo->settings;
+
+    s.auto_enabled = value;
+    frontend_object_update(bfo, &s, errp);
+}
+
+/* The auto-* numbers: @opaque is the field's offset in the settings. */
+static void frontend_object_get_auto_size(Object *obj, Visitor *v,
+                                          const char *name, void *opaque,
+                                          Error **errp)
+{
+    BalloonFrontendSettings *s = &BALLOON_FRONTEND_OBJECT(obj)->settings;
+    uint64_t value = *(int64_t *)((char *)s + (uintptr_t)opaque);
+
+    visit_type_size(v, name, &value, errp);
+}
+
+static void frontend_object_set_auto_size(Object *obj, Visitor *v,
+                                          const char *name, void *opaque,
+                                          Error **errp)
+{
+    BalloonFrontendObject *bfo = BALLOON_FRONTEND_OBJECT(obj);
+    BalloonFrontendSettings s = bfo->settings;
+    uint64_t value;
+
+    if (!visit_type_size(v, name, &value, errp)) {
+        return;
+    }
+    *(int64_t *)((char *)&s + (uintptr_t)opaque) = MIN(value, INT64_MAX);
+    frontend_object_update(bfo, &s, errp);
+}
+
+static void frontend_object_get_auto_int(Object *obj, Visitor *v,
+                                         const char *name, void *opaque,
+                                         Error **errp)
+{
+    BalloonFrontendSettings *s = &BALLOON_FRONTEND_OBJECT(obj)->settings;
+    uint32_t value = *(int32_t *)((char *)s + (uintptr_t)opaque);
+
+    visit_type_uint32(v, name, &value, errp);
+}
+
+static void frontend_object_set_auto_int(Object *obj, Visitor *v,
+                                         const char *name, void *opaque,
+                                         Error **errp)
+{
+    BalloonFrontendObject *bfo = BALLOON_FRONTEND_OBJECT(obj);
+    BalloonFrontendSettings s = bfo->settings;
+    int64_t value;
+
+    /* Any integer: out of range, the error says the range. */
+    if (!visit_type_int(v, name, &value, errp)) {
+        return;
+    }
+    *(int32_t *)((char *)&s + (uintptr_t)opaque) =
+        MIN(MAX(value, -1), (int64_t)INT32_MAX);
+    frontend_object_update(bfo, &s, errp);
+}
+
 static void frontend_object_complete(UserCreatable *uc, Error **errp)
 {
     BalloonFrontendObject *bfo = BALLOON_FRONTEND_OBJECT(uc);
@@ -238,6 +324,41 @@ static void frontend_object_class_init(ObjectClass *oc, void *data)
                               frontend_object_set_prefer, NULL, NULL);
     object_class_property_set_description(oc, FRONTEND_OBJECT_PREFER_PROP,
         "The node the prefer policy fills first");
+    object_class_property_add_bool(oc, FRONTEND_OBJECT_AUTO_PROP,
+                                   frontend_object_get_auto,
+                                   frontend_object_set_auto);
+    object_class_property_set_description(oc, FRONTEND_OBJECT_AUTO_PROP,
+        "Resize the guest automatically to its demand plus a buffer");
+    object_class_property_add(oc, FRONTEND_OBJECT_AUTO_MIN_PROP, "size",
+                              frontend_object_get_auto_size,
+                              frontend_object_set_auto_size, NULL,
+                              (void *)offsetof(BalloonFrontendSettings,
+                                               auto_minimum));
+    object_class_property_set_description(oc, FRONTEND_OBJECT_AUTO_MIN_PROP,
+        "Smallest size automatic sizing sets (0: the least reachable)");
+    object_class_property_add(oc, FRONTEND_OBJECT_AUTO_MAX_PROP, "size",
+                              frontend_object_get_auto_size,
+                              frontend_object_set_auto_size, NULL,
+                              (void *)offsetof(BalloonFrontendSettings,
+                                               auto_maximum));
+    object_class_property_set_description(oc, FRONTEND_OBJECT_AUTO_MAX_PROP,
+        "Largest size automatic sizing sets (0: the most reachable)");
+    object_class_property_add(oc, FRONTEND_OBJECT_AUTO_BUFFER_PROP, "uint32",
+                              frontend_object_get_auto_int,
+                              frontend_object_set_auto_int, NULL,
+                              (void *)offsetof(BalloonFrontendSettings,
+                                               auto_buffer));
+    object_class_property_set_description(oc,
+        FRONTEND_OBJECT_AUTO_BUFFER_PROP,
+        "Free memory automatic sizing keeps, in percent of the demand");
+    object_class_property_add(oc, FRONTEND_OBJECT_AUTO_WEIGHT_PROP, "uint32",
+                              frontend_object_get_auto_int,
+                              frontend_object_set_auto_int, NULL,
+                              (void *)offsetof(BalloonFrontendSettings,
+                                               auto_weight));
+    object_class_property_set_description(oc,
+        FRONTEND_OBJECT_AUTO_WEIGHT_PROP,
+        "The VM's memory weight for a host's arbitration (1-10000)");
 }
 
 static const TypeInfo frontend_object_info = {

@@ -24,6 +24,26 @@ void hmp_memory_resize(Monitor *mon, const QDict *qdict)
     hmp_handle_error(mon, err);
 }
 
+void hmp_memory_resize_auto(Monitor *mon, const QDict *qdict)
+{
+    Error *err = NULL;
+    int64_t buffer = qdict_get_try_int(qdict, "buffer", -1);
+    int64_t weight = qdict_get_try_int(qdict, "weight", -1);
+
+    /* Out of uint32's range: let QMP's check give the range. */
+    qmp_memory_resize_auto(true, qdict_get_bool(qdict, "enabled"),
+                           qdict_haskey(qdict, "minimum"),
+                           qdict_get_try_int(qdict, "minimum", 0),
+                           qdict_haskey(qdict, "maximum"),
+                           qdict_get_try_int(qdict, "maximum", 0),
+                           qdict_haskey(qdict, "buffer"),
+                           buffer < 0 || buffer > UINT32_MAX ? 0 : buffer,
+                           qdict_haskey(qdict, "weight"),
+                           weight < 0 || weight > UINT32_MAX ? 0 : weight,
+                           &err);
+    hmp_handle_error(mon, err);
+}
+
 void hmp_info_memory_resize(Monitor *mon, const QDict *qdict)
 {
     Error *err = NULL;
@@ -72,5 +92,20 @@ void hmp_info_memory_resize(Monitor *mon, const QDict *qdict)
         }
         monitor_printf(mon, ", actual %" PRIu64 " MiB, maximum %" PRIu64
                        " MiB\n", ni->actual / MiB, ni->maximum / MiB);
+    }
+    if (info->automatic) {
+        MemoryResizeAutoInfo *a = info->automatic;
+
+        monitor_printf(mon, "automatic: %s, %" PRIu64 " to %" PRIu64
+                       " MiB, buffer %" PRIu32 "%%, weight %" PRIu32
+                       ", %s", a->enabled ? "on" : "off", a->minimum / MiB,
+                       a->maximum / MiB, a->buffer, a->weight,
+                       MemoryResizeAutoReason_str(a->reason));
+        if (a->has_demand) {
+            monitor_printf(mon, ", demand %" PRIu64 " MiB, desired %" PRIu64
+                           " MiB", a->demand / MiB, a->desired / MiB);
+        }
+        monitor_printf(mon, ", %" PRIu64 " grown, %" PRIu64 " shrunk\n",
+                       a->grows, a->shrinks);
     }
 }

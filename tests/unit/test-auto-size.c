@@ -131,6 +131,34 @@ static void test_shrink_slowly(void)
     g_assert_cmpint(f.as.reason, ==, AUTO_SIZE_REASON_MINIMUM);
 }
 
+/* The minimum is reached exactly, though within the band. */
+static void test_shrink_to_minimum(void)
+{
+    Fixture f;
+    int i;
+
+    fixture_init(&f, 768 * MiB, 3 * GiB, 20);
+    for (i = 0; i < 40; i++) {
+        step(&f, 50 * MiB, -1);
+    }
+    g_assert_cmpint(f.size, ==, 768 * MiB);
+}
+
+/* A demand growing fast is met ahead: 2 s at the rate it grew. */
+static void test_lookahead(void)
+{
+    Fixture f;
+
+    fixture_init(&f, 256 * MiB, 8 * GiB, 20);
+    f.size = 700 * MiB;
+    g_assert_cmpint(step(&f, 500 * MiB, -1), ==, -1);
+    /* +64 MiB in 1 s: planned for 564 + 128 MiB */
+    g_assert_cmpint(step(&f, 564 * MiB, -1), ==,
+                    ROUND_UP((692 * MiB) * 12 / 10, 4 * MiB));
+    /* steady demand: no look-ahead, and no shrink before the hold */
+    g_assert_cmpint(step(&f, 564 * MiB, -1), ==, -1);
+}
+
 /* Within the hysteresis band: no change, whatever the noise. */
 static void test_hysteresis(void)
 {
@@ -146,6 +174,7 @@ static void test_hysteresis(void)
         g_assert_cmpint(step(&f, demand, -1), ==, -1);
     }
     g_assert_cmpint(f.size, ==, 1200 * MiB);
+    g_assert_false(f.as.shrinking);
 }
 
 /* A surplus broken by a peak starts its hold again. */
@@ -243,7 +272,9 @@ int main(int argc, char **argv)
     g_test_add_func("/auto-size/off", test_off);
     g_test_add_func("/auto-size/grow-at-once", test_grow_at_once);
     g_test_add_func("/auto-size/maximum", test_maximum);
+    g_test_add_func("/auto-size/lookahead", test_lookahead);
     g_test_add_func("/auto-size/shrink-slowly", test_shrink_slowly);
+    g_test_add_func("/auto-size/shrink-to-minimum", test_shrink_to_minimum);
     g_test_add_func("/auto-size/hysteresis", test_hysteresis);
     g_test_add_func("/auto-size/surplus-interrupted",
                     test_surplus_interrupted);

@@ -1,0 +1,290 @@
+/*
+ * Unified balloon frontend: automatic sizing, around auto-size.c
+ *
+ * Once a second (on the virtual clock: not while the VM is stopped) the
+ * guest's own report of its memory use is read from the backends, fed
+ * to the decision (auto-size.c), and a size it returns is requested
+ * from the engine as any resize request is.  The settings are the
+ * balloon-frontend object's auto-* properties; memory-resize-auto
+ * changes them, a manual request turns automatic sizing off.
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/error-report.h"
+#include "qemu/timer.h"
+#include "qapi/error.h"
+#include "qapi/qapi-commands-memory-resize.h"
+#include "balloon-frontend.h"
+#include "balloon-frontend-internal.h"
+#include "auto-size.h"
+#include "trace.h"
+
+/* How often the guest's report is read, and the guest asked for one. */
+#define FRONTEND_AUTO_PERIOD_MS 1000
+
+/* A failed request is reported at most this often. */
+#define FRONTEND_AUTO_WARN_MS (60 * 1000)
+
+typedef struct FrontendAuto {
+    AutoSize as;
+    QEMUTimer *timer;
+    BalloonFrontendSettings settings;   /* the ones in force */
+    int64_t report_age_ms;              /* of the last report used */
+    int64_t last_warn_ms;
+} FrontendAuto;
+
+static FrontendAuto *frontend_auto_get(void);
+
+QEMU_BUILD_BUG_ON((int)AUTO_SIZE_REASON__MAX !=
+                  (int)MEMORY_RESIZE_AUTO_REASON__MAX);
+
+/* The limits in force: the settings', within what the backends reach. */
+static void frontend_auto_config(FrontendAuto *fa, AutoSizeConfig *cfg)
+{
+    ResizeEngine *re = balloon_frontend_get_engine();
+    int64_t lo, hi;
+
+    resize_engine_limits(re, &lo, &hi);
+    cfg->enabled = fa->settings.auto_enabled;
+    cfg->minimum = MAX(fa->settings.auto_minimum, lo);
+    cfg->maximum = fa->settings.auto_maximum ?
+                   MIN(fa->settings.auto_maximum, hi) : hi;
+    cfg->minimum = MIN(cfg->minimum, cfg->maximum);
+    cfg->buffer_pct = fa->settings.auto_buffer;
+    cfg->weight = fa->settings.auto_weight;
+}
+
+/*
+ * The guest's demand from the freshest report a connected driver gave
+ * in the last AUTO_SIZE_STALE_MS: its size minus what it says is
+ * available.  Guest-reported, so clamped to [0, size].
+ */
+static void frontend_auto_sample(FrontendAuto *fa, AutoSizeSample *s)
+{
+    ResizeEngine *re = balloon_frontend_get_engine();
+    ResizeSlot *slot;
+    int64_t best_age = -1;
+
+    s->now_ms = balloon_frontend_clock_ms();
+    s->size = resize_engine_actual(re);
+    s->demand = -1;
+    s->pressure = -1;
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        BalloonBackendReport r;
+        BalloonBackendInfo info;
+
+        balloon_backend_get_info(slot->bb, &info);
+        if (!info.driver_connected ||
+            !balloon_backend_get_report(slot->bb, &r) ||
+            r.age_ms < 0 || r.age_ms > AUTO_SIZE_STALE_MS ||
+            (best_age >= 0 && r.age_ms >= best_age)) {
+            continue;
+        }
+        best_age = r.age_ms;
+        s->demand = s->size - (int64_t)MIN(r.available, (uint64_t)s->size);
+        s->pressure = r.pressure;
+    }
+    fa->report_age_ms = best_age;
+}
+
+static void frontend_auto_tick(void *opaque)
+{
+    FrontendAuto *fa = opaque;
+    AutoSizeSample s;
+    AutoSizeReason old = fa->as.reason;
+    int64_t target;
+    Error *err = NULL;
+
+    frontend_auto_config(fa, &fa->as.cfg);
+    frontend_auto_sample(fa, &s);
+    if (auto_size_update(&fa->as, &s, &target)) {
+        trace_frontend_auto_resize(auto_size_reason_name(fa->as.reason),
+                                   s.size, s.demand, target);
+        if (!resize_engine_request(balloon_frontend_get_engine(), target,
+                                   "auto", s.now_ms, &err)) {
+            /* e.g. a floor set meanwhile: decide afresh next time */
+            auto_size_forget(&fa->as);
+            if (s.now_ms - fa->last_warn_ms >= FRONTEND_AUTO_WARN_MS) {
+                fa->last_warn_ms = s.now_ms;
+                warn_report_err(err);
+            } else {
+                error_free(err);
+            }
+        }
+        balloon_frontend_poke();
+    } else if (fa->as.reason != old) {
+        trace_frontend_auto_hold(auto_size_reason_name(fa->as.reason),
+                                 s.size, s.demand, fa->as.desired);
+    }
+    timer_mod(fa->timer, s.now_ms + FRONTEND_AUTO_PERIOD_MS);
+}
+
+static void frontend_auto_report_interval(int64_t interval_ms)
+{
+    ResizeSlot *slot;
+
+    QTAILQ_FOREACH(slot, &balloon_frontend_get_engine()->backends, next) {
+        balloon_backend_set_report_interval(slot->bb, interval_ms);
+    }
+}
+
+static FrontendAuto *frontend_auto_get(void)
+{
+    static FrontendAuto *fa;
+
+    if (!fa) {
+        fa = g_new0(FrontendAuto, 1);
+        balloon_frontend_default_settings(&fa->settings);
+        fa->timer = timer_new_ms(QEMU_CLOCK_VIRTUAL, frontend_auto_tick, fa);
+        fa->report_age_ms = -1;
+        fa->last_warn_ms = INT64_MIN / 2;
+        frontend_auto_config(fa, &fa->as.cfg);
+        auto_size_init(&fa->as, &fa->as.cfg);
+    }
+    return fa;
+}
+
+bool frontend_auto_check(const BalloonFrontendSettings *s, int64_t reach,
+                         Error **errp)
+{
+    if (s->auto_buffer < AUTO_SIZE_BUFFER_MIN ||
+        s->auto_buffer > AUTO_SIZE_BUFFER_MAX) {
+        error_setg(errp, "Property 'auto-buffer' expects %d to %d (percent "
+                   "of the guest's demand)", AUTO_SIZE_BUFFER_MIN,
+                   AUTO_SIZE_BUFFER_MAX);
+        return false;
+    }
+    if (s->auto_weight < AUTO_SIZE_WEIGHT_MIN ||
+        s->auto_weight > AUTO_SIZE_WEIGHT_MAX) {
+        error_setg(errp, "Property 'auto-weight' expects %d to %d",
+                   AUTO_SIZE_WEIGHT_MIN, AUTO_SIZE_WEIGHT_MAX);
+        return false;
+    }
+    if (s->auto_maximum && s->auto_minimum > s->auto_maximum) {
+        error_setg(errp, "Property 'auto-minimum' (%" PRId64 " bytes) "
+                   "expects at most 'auto-maximum' (%" PRId64 " bytes)",
+                   s->auto_minimum, s->auto_maximum);
+        return false;
+    }
+    if (reach >= 0 && (s->auto_maximum > reach || s->auto_minimum > reach)) {
+        error_setg(errp, "Property '%s' expects a size from 0 to %" PRId64
+                   " bytes (the largest this VM's resize backends can "
+                   "reach; 0: that)", s->auto_maximum > reach ?
+                   "auto-maximum" : "auto-minimum", reach);
+        return false;
+    }
+    return true;
+}
+
+void frontend_auto_apply(const BalloonFrontendSettings *s)
+{
+    FrontendAuto *fa = frontend_auto_get();
+    bool was = fa->settings.auto_enabled;
+
+    trace_balloon_frontend_setting("auto", s->auto_enabled);
+    trace_balloon_frontend_setting("auto-minimum", s->auto_minimum);
+    trace_balloon_frontend_setting("auto-maximum", s->auto_maximum);
+    trace_balloon_frontend_setting("auto-buffer", s->auto_buffer);
+    trace_balloon_frontend_setting("auto-weight", s->auto_weight);
+    fa->settings = *s;
+    frontend_auto_config(fa, &fa->as.cfg);
+    auto_size_configure(&fa->as, &fa->as.cfg);
+    if (s->auto_enabled && !was) {
+        frontend_auto_report_interval(FRONTEND_AUTO_PERIOD_MS);
+        timer_mod(fa->timer, balloon_frontend_clock_ms() +
+                  FRONTEND_AUTO_PERIOD_MS);
+    } else if (!s->auto_enabled && was) {
+        frontend_auto_report_interval(0);
+        timer_del(fa->timer);
+    }
+}
+
+void frontend_auto_backend_added(BalloonBackend *bb)
+{
+    if (frontend_auto_get()->settings.auto_enabled) {
+        balloon_backend_set_report_interval(bb, FRONTEND_AUTO_PERIOD_MS);
+    }
+}
+
+void frontend_auto_forget(void)
+{
+    auto_size_forget(&frontend_auto_get()->as);
+}
+
+void frontend_auto_manual(const char *param)
+{
+    FrontendAuto *fa = frontend_auto_get();
+    BalloonFrontendSettings s = fa->settings;
+    Error *err = NULL;
+
+    if (!s.auto_enabled) {
+        return;
+    }
+    /* Someone else sizes the guest now: the object says auto=off. */
+    trace_frontend_auto_manual(param);
+    s.auto_enabled = false;
+    if (!balloon_frontend_object_set_settings(&s, &err)) {
+        warn_report_err(err);
+    }
+}
+
+MemoryResizeAutoInfo *frontend_auto_info(void)
+{
+    FrontendAuto *fa = frontend_auto_get();
+    MemoryResizeAutoInfo *info = g_new0(MemoryResizeAutoInfo, 1);
+    AutoSizeConfig cfg;
+
+    frontend_auto_config(fa, &cfg);
+    info->enabled = cfg.enabled;
+    info->minimum = cfg.minimum;
+    info->maximum = cfg.maximum;
+    info->buffer = cfg.buffer_pct;
+    info->weight = cfg.weight;
+    if (cfg.enabled && fa->as.demand >= 0 &&
+        fa->as.reason != AUTO_SIZE_REASON_NO_REPORT) {
+        info->has_demand = info->has_desired = true;
+        info->demand = fa->as.demand;
+        info->desired = fa->as.desired;
+    }
+    info->reason = cfg.enabled ? (MemoryResizeAutoReason)fa->as.reason
+                               : MEMORY_RESIZE_AUTO_REASON_OFF;
+    info->grows = fa->as.grows;
+    info->shrinks = fa->as.shrinks;
+    return info;
+}
+
+void qmp_memory_resize_auto(bool has_enabled, bool enabled,
+                            bool has_minimum, uint64_t minimum,
+                            bool has_maximum, uint64_t maximum,
+                            bool has_buffer, uint32_t buffer,
+                            bool has_weight, uint32_t weight, Error **errp)
+{
+    const BalloonFrontendSettings *cur = balloon_frontend_object_settings();
+    BalloonFrontendSettings s;
+
+    if (!cur) {
+        error_setg(errp, BALLOON_FRONTEND_NEEDS_OBJECT);
+        return;
+    }
+    s = *cur;
+    if (has_enabled) {
+        s.auto_enabled = enabled;
+    }
+    if (has_minimum) {
+        s.auto_minimum = MIN(minimum, INT64_MAX);
+    }
+    if (has_maximum) {
+        s.auto_maximum = MIN(maximum, INT64_MAX);
+    }
+    if (has_buffer) {
+        s.auto_buffer = MIN(buffer, INT32_MAX);
+    }
+    if (has_weight) {
+        s.auto_weight = MIN(weight, INT32_MAX);
+    }
+    balloon_frontend_object_set_settings(&s, errp);
+}
