@@ -22,6 +22,14 @@
  *                      /sys/bus/BUS/drivers/DRIVER/unbind), for drivers
  *                      whose module cannot be unloaded
  *                      {"ok":true,"unbound":N}
+ *   workload RATE PEAK HOLD
+ *                      in a child process: touch anonymous memory at
+ *                      RATE MiB/s up to PEAK MiB, hold it HOLD seconds,
+ *                      free it and exit  {"ok":true}
+ *   workload-status    {"running":B,"touched_mib":N,"result":"R",
+ *                       "oom_kills":N}  (R: "running", "done", or how
+ *                      the child died, e.g. "signal 9"; oom_kills from
+ *                      /proc/vmstat, for the whole guest)
  *
  * Any failure answers {"error":"..."}.  Unknown commands are errors too,
  * so a host talking to the wrong port finds out at once.
@@ -42,7 +50,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #define AGENT_LINE_MAX 256
@@ -339,6 +349,126 @@ static void agent_cmd_ping(const char *token)
     agent_reply("{\"ok\":true,\"pong\":\"%s\"}", token);
 }
 
+/* Counter @key of /proc/vmstat ("key value" lines), -1 if absent. */
+static long long agent_vmstat_value(const char *key)
+{
+    char line[128], name[64];
+    long long value, found = -1;
+    FILE *f = fopen("/proc/vmstat", "r");
+
+    if (!f) {
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "%63s %lld", name, &value) == 2 &&
+            !strcmp(name, key)) {
+            found = value;
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* The workload child, and what it reports through a shared page. */
+static pid_t agent_workload_pid;
+static char agent_workload_result[32] = "none";
+static volatile unsigned long *agent_workload_touched;
+
+static void agent_workload_child(unsigned long rate, unsigned long peak,
+                                 unsigned long hold)
+{
+    size_t len = (size_t)peak << 20;
+    size_t step = ((size_t)rate << 20) / 10;    /* every 100 ms */
+    struct timespec tick = { 0, 100 * 1000 * 1000 };
+    long page = sysconf(_SC_PAGESIZE);
+    size_t off = 0;
+    char *p;
+
+    p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+        _exit(2);
+    }
+    while (off < len) {
+        size_t end = off + step < len ? off + step : len;
+
+        for (; off < end; off += page) {
+            p[off] = 1;
+        }
+        *agent_workload_touched = off >> 20;
+        nanosleep(&tick, NULL);
+    }
+    sleep(hold);
+    munmap(p, len);
+    *agent_workload_touched = 0;
+    _exit(0);
+}
+
+static void agent_cmd_workload(const char *arg)
+{
+    unsigned long rate, peak, hold;
+    char extra;
+
+    if (sscanf(arg, "%lu %lu %lu %c", &rate, &peak, &hold, &extra) != 3 ||
+        !rate || rate > 65536 || !peak || peak > (1UL << 20) ||
+        hold > 86400) {
+        agent_reply("{\"error\":\"workload: RATE (1..65536 MiB/s) PEAK "
+                    "(1..1048576 MiB) HOLD (0..86400 s)\"}");
+        return;
+    }
+    if (agent_workload_pid) {
+        agent_reply("{\"error\":\"workload: one is running\"}");
+        return;
+    }
+    if (!agent_workload_touched) {
+        agent_workload_touched = mmap(NULL, sizeof(unsigned long),
+                                      PROT_READ | PROT_WRITE,
+                                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (agent_workload_touched == MAP_FAILED) {
+            agent_workload_touched = NULL;
+            agent_error("workload");
+            return;
+        }
+    }
+    *agent_workload_touched = 0;
+    agent_workload_pid = fork();
+    if (agent_workload_pid < 0) {
+        agent_workload_pid = 0;
+        agent_error("workload");
+        return;
+    }
+    if (agent_workload_pid == 0) {
+        agent_workload_child(rate, peak, hold);
+    }
+    strcpy(agent_workload_result, "running");
+    agent_reply("{\"ok\":true}");
+}
+
+static void agent_cmd_workload_status(void)
+{
+    int status;
+
+    if (agent_workload_pid &&
+        waitpid(agent_workload_pid, &status, WNOHANG) == agent_workload_pid) {
+        agent_workload_pid = 0;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+            strcpy(agent_workload_result, "done");
+        } else if (WIFEXITED(status)) {
+            snprintf(agent_workload_result, sizeof(agent_workload_result),
+                     "exit %d", WEXITSTATUS(status));
+        } else {
+            snprintf(agent_workload_result, sizeof(agent_workload_result),
+                     "signal %d", WTERMSIG(status));
+        }
+    }
+    agent_reply("{\"running\":%s,\"touched_mib\":%lu,\"result\":\"%s\","
+                "\"oom_kills\":%lld}", agent_workload_pid ? "true" : "false",
+                agent_workload_touched ? *agent_workload_touched : 0,
+                agent_workload_result,
+                agent_vmstat_value("oom_kill"));
+}
+
 static void agent_dispatch(char *line)
 {
     char *arg = strchr(line, ' ');
@@ -365,6 +495,10 @@ static void agent_dispatch(char *line)
         agent_cmd_unload(arg);
     } else if (!strcmp(line, "unbind")) {
         agent_cmd_unbind(arg);
+    } else if (!strcmp(line, "workload")) {
+        agent_cmd_workload(arg);
+    } else if (!strcmp(line, "workload-status")) {
+        agent_cmd_workload_status();
     } else if (line[0] != '\0') {
         agent_reply("{\"error\":\"unknown command\"}");
     }

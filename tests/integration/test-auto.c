@@ -1,0 +1,222 @@
+/*
+ * Automatic sizing on a real guest: with auto=on the frontend sizes a
+ * Linux guest (virtio-balloon + virtio-mem, 1 GiB boot, up to 3 GiB) to
+ * its demand plus the buffer.  The guest agent's workload touches
+ * anonymous memory at 64 MiB/s up to 1.5 GiB, holds it and frees it:
+ * the guest must see no OOM kill, grow while the workload grows (its
+ * available memory never runs out) and give the memory back once the
+ * workload freed it.  Then: a manual 'balloon' turns automatic sizing
+ * off and is reached; memory-resize-auto turns it on again; bad
+ * settings are refused with their range and change nothing.
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <string.h>
+
+#include "vm.h"
+
+#define MIB (1024 * (gint64)1024)
+#define GIB (1024 * MIB)
+#define KIB_PER_MIB 1024
+#define AUTO_MIN (768 * MIB)
+#define AUTO_MAX (3 * GIB)
+#define PEAK_MIB 1536
+#define RATE_MIBS 64
+#define HOLD_S 15
+/* Documented: a surplus is given back after 10 s, 10 % every 2 s. */
+#define RETURN_TIMEOUT_MS 90000
+
+/* query-memory-resize's answer. */
+static JsonObject *query(UbfVm *vm)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonNode) ret = ubf_qmp_execute(ubf_vm_qmp(vm),
+                                              "query-memory-resize", NULL,
+                                              10000, &err);
+
+    g_assert_no_error(err);
+    return json_object_ref(json_node_get_object(ret));
+}
+
+static const char *auto_reason(JsonObject *info)
+{
+    return json_object_get_string_member(
+        json_object_get_object_member(info, "automatic"), "reason");
+}
+
+static JsonObject *agent(UbfVm *vm, const char *command)
+{
+    g_autoptr(GError) err = NULL;
+    JsonObject *ret = ubf_agent_command(ubf_vm_agent(vm), command, 30000,
+                                        &err);
+
+    g_assert_no_error(err);
+    return ret;
+}
+
+/* Wait until the guest size is @size (the frontend's 'actual'). */
+static gint64 wait_actual(UbfVm *vm, gint64 size, guint timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + timeout_ms * (gint64)1000;
+    gint64 start = g_get_monotonic_time(), actual;
+
+    for (;;) {
+        g_autoptr(JsonObject) info = query(vm);
+
+        actual = json_object_get_int_member(info, "actual");
+        if (actual == size || g_get_monotonic_time() > deadline) {
+            break;
+        }
+        g_usleep(250 * 1000);
+    }
+    g_assert_cmpint(actual, ==, size);
+    return (g_get_monotonic_time() - start) / 1000;
+}
+
+static void qmp_error_is(UbfVm *vm, const char *args, const char *want)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonNode) ret = ubf_qmp_execute_json(ubf_vm_qmp(vm),
+                                                   "memory-resize-auto",
+                                                   args, 5000, &err);
+
+    g_assert_null(ret);
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err->message, want));
+}
+
+static void test_virtio_workload(void)
+{
+    const char *extra[] = {
+        "-object", "balloon-frontend,id=bf0,auto=on,auto-minimum=768M,"
+        "auto-maximum=3G", NULL };
+    UbfVmConfig cfg = {
+        .boot_mib = 1024,
+        .virtio_balloon = TRUE,
+        .virtio_mem_mib = 2048,
+        .modules = "virtio_balloon,virtio_mem",
+        .extra = extra,
+    };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(UbfVm) vm = ubf_vm_start(&cfg, &err);
+    g_autoptr(JsonObject) st0 = NULL;
+    g_autoptr(JsonNode) ret = NULL;
+    gint64 oom0, max_actual = 0, min_avail_kib = G_MAXINT64, ms;
+    gint64 t0, first_growth_ms = -1, boot_kib;
+    UbfGuestMem boot, mem;
+    const char *result = NULL;
+    int samples = 0;
+
+    g_assert_no_error(err);
+    g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err));
+    boot_kib = boot.memtotal_kib;
+
+    /* Idle: its small demand takes it down to the minimum, slowly. */
+    ms = wait_actual(vm, AUTO_MIN, RETURN_TIMEOUT_MS);
+    g_test_message("idle guest: 1 GiB -> 768 MiB (the minimum) in %"
+                   G_GINT64_FORMAT " ms", ms);
+    g_assert_true(ubf_vm_wait_memtotal(vm, boot_kib - 256 * KIB_PER_MIB,
+                                       30000, &mem, &err));
+
+    /* The workload: grows, holds, frees. */
+    st0 = agent(vm, "workload-status");
+    oom0 = json_object_get_int_member(st0, "oom_kills");
+    json_object_unref(agent(vm, "workload 64 1536 15"));
+    t0 = g_get_monotonic_time();
+    for (;;) {
+        g_autoptr(JsonObject) info = query(vm);
+        g_autoptr(JsonObject) mi = agent(vm, "meminfo");
+        g_autoptr(JsonObject) st = agent(vm, "workload-status");
+        gint64 actual = json_object_get_int_member(info, "actual");
+        gint64 avail = json_object_get_int_member(mi, "memavailable_kib");
+
+        samples++;
+        if (actual > AUTO_MIN && first_growth_ms < 0) {
+            first_growth_ms = (g_get_monotonic_time() - t0) / 1000;
+        }
+        max_actual = MAX(max_actual, actual);
+        min_avail_kib = MIN(min_avail_kib, avail);
+        if (!json_object_get_boolean_member(st, "running")) {
+            result = g_intern_string(json_object_get_string_member(st,
+                                                                   "result"));
+            g_assert_cmpint(json_object_get_int_member(st, "oom_kills"), ==,
+                            oom0);
+            break;
+        }
+        g_assert_cmpint((g_get_monotonic_time() - t0) / G_USEC_PER_SEC, <,
+                        300);
+        g_usleep(500 * 1000);
+    }
+    g_test_message("workload: %s; %d samples; first growth after %"
+                   G_GINT64_FORMAT " ms; largest size %" G_GINT64_FORMAT
+                   " MiB; least MemAvailable %" G_GINT64_FORMAT " MiB",
+                   result, samples, first_growth_ms, max_actual / MIB,
+                   min_avail_kib / KIB_PER_MIB);
+    g_assert_cmpstr(result, ==, "done");
+    /* it grew past its boot size for the peak, within the maximum */
+    g_assert_cmpint(max_actual, >=, PEAK_MIB * MIB);
+    g_assert_cmpint(max_actual, <=, AUTO_MAX);
+    g_assert_cmpint(min_avail_kib, >, 0);
+
+    /* Freed: the memory goes back, down to the minimum again. */
+    ms = wait_actual(vm, AUTO_MIN, RETURN_TIMEOUT_MS);
+    g_test_message("memory given back (to 768 MiB) %" G_GINT64_FORMAT
+                   " ms after the workload ended", ms);
+    g_assert_true(ubf_vm_wait_memtotal(vm, boot_kib - 256 * KIB_PER_MIB,
+                                       30000, &mem, &err));
+    g_assert_no_error(err);
+    {
+        g_autoptr(JsonObject) info = query(vm);
+        JsonObject *a = json_object_get_object_member(info, "automatic");
+
+        g_assert_cmpint(json_object_get_int_member(a, "grows"), >, 0);
+        g_assert_cmpint(json_object_get_int_member(a, "shrinks"), >, 0);
+        g_assert_true(json_object_has_member(a, "demand"));
+    }
+
+    /* Bad settings: refused with the range, nothing changes. */
+    qmp_error_is(vm, "{\"buffer\": 3}", "'auto-buffer' expects 5 to 2000");
+    qmp_error_is(vm, "{\"weight\": 0}", "'auto-weight' expects 1 to 10000");
+    qmp_error_is(vm, "{\"minimum\": 2147483648, \"maximum\": 1073741824}",
+                 "'auto-minimum' (2147483648 bytes) expects at most "
+                 "'auto-maximum'");
+    qmp_error_is(vm, "{\"maximum\": 64424509440}",
+                 "'auto-maximum' expects a size from 0 to 3221225472");
+    g_assert_cmpint(ubf_vm_qom_get_int(vm, "/objects/bf0", "auto-buffer",
+                                       &err), ==, 20);
+    g_assert_cmpint(ubf_vm_qom_get_int(vm, "/objects/bf0", "auto-maximum",
+                                       &err), ==, AUTO_MAX);
+
+    /* A manual request wins and turns automatic sizing off. */
+    {
+        g_autoptr(JsonObject) done = ubf_vm_balloon(vm, 2 * GIB, 60000,
+                                                    &err);
+        g_autoptr(JsonObject) info = NULL;
+
+        g_assert_no_error(err);
+        g_assert_cmpstr(json_object_get_string_member(done, "reason"), ==,
+                        "reached");
+        info = query(vm);
+        g_assert_cmpstr(auto_reason(info), ==, "off");
+        g_assert_false(json_object_get_boolean_member(
+            json_object_get_object_member(info, "automatic"), "enabled"));
+    }
+    g_assert_true(ubf_vm_wait_memtotal(vm, boot_kib + 1024 * KIB_PER_MIB,
+                                       30000, &mem, &err));
+
+    /* On again: back to demand + buffer (here the minimum). */
+    ret = ubf_qmp_execute_json(ubf_vm_qmp(vm), "memory-resize-auto",
+                               "{\"enabled\": true}", 5000, &err);
+    g_assert_no_error(err);
+    wait_actual(vm, AUTO_MIN, RETURN_TIMEOUT_MS);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/auto/virtio-workload", test_virtio_workload);
+    return g_test_run();
+}
