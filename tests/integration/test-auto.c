@@ -7,7 +7,9 @@
  * available memory never runs out) and give the memory back once the
  * workload freed it.  Then: a manual 'balloon' turns automatic sizing
  * off and is reached; memory-resize-auto turns it on again; bad
- * settings are refused with their range and change nothing.
+ * settings are refused with their range and change nothing.  The same
+ * workload on Linux's hv_balloon under TCG (Hyper-V Dynamic Memory with
+ * status reports, ballooning and hot-add).
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -67,7 +69,18 @@ static gint64 wait_actual(UbfVm *vm, gint64 size, guint timeout_ms)
         g_autoptr(JsonObject) info = query(vm);
 
         actual = json_object_get_int_member(info, "actual");
-        if (actual == size || g_get_monotonic_time() > deadline) {
+        if (actual == size) {
+            break;
+        }
+        if (g_get_monotonic_time() > deadline) {
+            g_autoptr(JsonGenerator) gen = json_generator_new();
+            g_autoptr(JsonNode) node = json_node_init_object(
+                json_node_alloc(), info);
+            g_autofree char *text = NULL;
+
+            json_generator_set_root(gen, node);
+            text = json_generator_to_data(gen, NULL);
+            g_test_message("not %" G_GINT64_FORMAT " bytes: %s", size, text);
             break;
         }
         g_usleep(250 * 1000);
@@ -88,34 +101,24 @@ static void qmp_error_is(UbfVm *vm, const char *args, const char *want)
     g_assert_nonnull(strstr(err->message, want));
 }
 
-static void test_virtio_workload(void)
+/*
+ * Idle down to AUTO_MIN, the workload, and back to AUTO_MIN: the guest
+ * sees no OOM kill, grows past the peak, gives the memory back.
+ * @first_wait_ms: for the first shrink (hv-balloon holds requests 50 s
+ * after its driver connects).
+ */
+static void workload_phase(UbfVm *vm, gint64 boot_kib, guint first_wait_ms)
 {
-    const char *extra[] = {
-        "-object", "balloon-frontend,id=bf0,auto=on,auto-minimum=768M,"
-        "auto-maximum=3G", NULL };
-    UbfVmConfig cfg = {
-        .boot_mib = 1024,
-        .virtio_balloon = TRUE,
-        .virtio_mem_mib = 2048,
-        .modules = "virtio_balloon,virtio_mem",
-        .extra = extra,
-    };
     g_autoptr(GError) err = NULL;
-    g_autoptr(UbfVm) vm = ubf_vm_start(&cfg, &err);
     g_autoptr(JsonObject) st0 = NULL;
-    g_autoptr(JsonNode) ret = NULL;
     gint64 oom0, max_actual = 0, min_avail_kib = G_MAXINT64, ms;
-    gint64 t0, first_growth_ms = -1, boot_kib;
-    UbfGuestMem boot, mem;
+    gint64 t0, first_growth_ms = -1;
+    UbfGuestMem mem;
     const char *result = NULL;
     int samples = 0;
 
-    g_assert_no_error(err);
-    g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err));
-    boot_kib = boot.memtotal_kib;
-
     /* Idle: its small demand takes it down to the minimum, slowly. */
-    ms = wait_actual(vm, AUTO_MIN, RETURN_TIMEOUT_MS);
+    ms = wait_actual(vm, AUTO_MIN, first_wait_ms);
     g_test_message("idle guest: 1 GiB -> 768 MiB (the minimum) in %"
                    G_GINT64_FORMAT " ms", ms);
     g_assert_true(ubf_vm_wait_memtotal(vm, boot_kib - 256 * KIB_PER_MIB,
@@ -176,6 +179,30 @@ static void test_virtio_workload(void)
         g_assert_cmpint(json_object_get_int_member(a, "shrinks"), >, 0);
         g_assert_true(json_object_has_member(a, "demand"));
     }
+}
+
+static void test_virtio_workload(void)
+{
+    const char *extra[] = {
+        "-object", "balloon-frontend,id=bf0,auto=on,auto-minimum=768M,"
+        "auto-maximum=3G", NULL };
+    UbfVmConfig cfg = {
+        .boot_mib = 1024,
+        .virtio_balloon = TRUE,
+        .virtio_mem_mib = 2048,
+        .modules = "virtio_balloon,virtio_mem",
+        .extra = extra,
+    };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(UbfVm) vm = ubf_vm_start(&cfg, &err);
+    g_autoptr(JsonNode) ret = NULL;
+    UbfGuestMem boot, mem;
+    gint64 boot_kib;
+
+    g_assert_no_error(err);
+    g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err));
+    boot_kib = boot.memtotal_kib;
+    workload_phase(vm, boot_kib, RETURN_TIMEOUT_MS);
 
     /* Bad settings: refused with the range, nothing changes. */
     qmp_error_is(vm, "{\"buffer\": 3}", "'auto-buffer' expects 5 to 2000");
@@ -214,9 +241,52 @@ static void test_virtio_workload(void)
     wait_actual(vm, AUTO_MIN, RETURN_TIMEOUT_MS);
 }
 
+/*
+ * The same workload on Linux's hv_balloon under TCG: its status reports
+ * (status-report=on) are the demand; hv-balloon balloons and hot-adds.
+ */
+static void test_hv_workload(void)
+{
+    const char *extra[] = {
+        "-cpu", ubf_vm_hv_cpu(),
+        "-global", "ICH9-LPC.disable_s4=1",
+        "-device", "vmbus-bridge",
+        "-object", "memory-backend-ram,id=hvmem,size=2G",
+        "-device", "hv-balloon,id=hvb0,memdev=hvmem,status-report=on",
+        "-object", "balloon-frontend,id=bf0,auto=on,auto-minimum=768M,"
+        "auto-maximum=3G", NULL };
+    UbfVmConfig cfg = {
+        .boot_mib = 1024,
+        .maxmem_mib = UBF_VM_HV_MAXMEM_MIB,
+        .modules = "hv_vmbus,hv_balloon",
+        /*
+         * Linux's hv_balloon takes its pages from the normal zones only:
+         * memory hot-added online_movable could never be ballooned back
+         * (the frontend says "stalled: the guest cannot free more
+         * memory").  Let the kernel choose, as most distributions do.
+         */
+        .memhp = "online",
+        .extra = extra,
+        .boot_timeout_ms = 240000,
+    };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(UbfVm) vm = ubf_vm_start(&cfg, &err);
+    UbfGuestMem boot;
+
+    if (!vm && g_strcmp0(g_getenv("UBF_ACCEL"), "kvm") == 0) {
+        g_test_skip("hv-balloon needs KVM with Hyper-V SynIC");
+        return;
+    }
+    g_assert_no_error(err);
+    g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err));
+    /* its driver holds requests for 50 s after it connects */
+    workload_phase(vm, boot.memtotal_kib, 180000);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/auto/virtio-workload", test_virtio_workload);
+    g_test_add_func("/auto/hv-workload", test_hv_workload);
     return g_test_run();
 }
