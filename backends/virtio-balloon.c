@@ -148,6 +148,9 @@ static bool virtio_balloon_backend_get_report(BalloonBackend *bb,
         }
     }
     report->available = avail;
+    report->total = MAX(virtio_balloon_backend_stat(vb,
+                                                    VIRTIO_BALLOON_S_MEMTOT),
+                        0);
     report->age_ms = MAX(now_s - vb->dev->stats_last_update, 0) * 1000;
     if (oom >= 0 || stall >= 0) {
         /* each at most INT64_MAX / 2: the sum cannot wrap */

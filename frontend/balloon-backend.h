@@ -103,6 +103,12 @@ typedef struct BalloonBackendInfo {
 typedef struct BalloonBackendReport {
     /* Bytes the guest could still use without reclaiming or swapping. */
     uint64_t available;
+    /*
+     * The memory the guest counts as its own in the same report (Linux:
+     * MemTotal), 0 if it does not say: its demand is then this minus
+     * @available, consistent even while new memory is not online yet.
+     */
+    uint64_t total;
     /* How long ago it reported, in milliseconds; -1 if unknown. */
     int64_t age_ms;
     /*

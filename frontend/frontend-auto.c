@@ -17,6 +17,7 @@
 #include "qemu/error-report.h"
 #include "qemu/timer.h"
 #include "qapi/error.h"
+#include "hw/qdev-core.h"
 #include "qapi/qapi-commands-memory-resize.h"
 #include "balloon-frontend.h"
 #include "balloon-frontend-internal.h"
@@ -34,6 +35,13 @@ typedef struct FrontendAuto {
     QEMUTimer *timer;
     BalloonFrontendSettings settings;   /* the ones in force */
     int64_t report_age_ms;              /* of the last report used */
+    /*
+     * Memory the guest does not count as its own (size - its total: the
+     * kernel's reservations), from the last sample where neither moved;
+     * -1 unknown.
+     */
+    int64_t reserved;
+    int64_t last_size, last_total;
     int64_t last_warn_ms;
 } FrontendAuto;
 
@@ -42,8 +50,12 @@ static FrontendAuto *frontend_auto_get(void);
 QEMU_BUILD_BUG_ON((int)AUTO_SIZE_REASON__MAX !=
                   (int)MEMORY_RESIZE_AUTO_REASON__MAX);
 
-/* The limits in force: the settings', within what the backends reach. */
-static void frontend_auto_config(FrontendAuto *fa, AutoSizeConfig *cfg)
+/*
+ * The limits in force: the settings', within what the backends reach;
+ * with @ceiling, lowered to a host's ceiling (never below the minimum).
+ */
+static void frontend_auto_config(FrontendAuto *fa, AutoSizeConfig *cfg,
+                                 bool ceiling)
 {
     ResizeEngine *re = balloon_frontend_get_engine();
     int64_t lo, hi;
@@ -53,6 +65,11 @@ static void frontend_auto_config(FrontendAuto *fa, AutoSizeConfig *cfg)
     cfg->minimum = MAX(fa->settings.auto_minimum, lo);
     cfg->maximum = fa->settings.auto_maximum ?
                    MIN(fa->settings.auto_maximum, hi) : hi;
+    if (ceiling && fa->settings.auto_ceiling) {
+        /* a host's share: never below the minimum */
+        cfg->maximum = MAX(MIN(cfg->maximum, fa->settings.auto_ceiling),
+                           fa->settings.auto_minimum);
+    }
     cfg->minimum = MIN(cfg->minimum, cfg->maximum);
     cfg->buffer_pct = fa->settings.auto_buffer;
     cfg->weight = fa->settings.auto_weight;
@@ -61,13 +78,18 @@ static void frontend_auto_config(FrontendAuto *fa, AutoSizeConfig *cfg)
 /*
  * The guest's demand from the freshest report a connected driver gave
  * in the last AUTO_SIZE_STALE_MS: its size minus what it says is
- * available.  Guest-reported, so clamped to [0, size].
+ * available.  With a total in the report, it is what the guest uses
+ * (total - available) plus what it never counts (the reservations, as
+ * last seen with size and total still), so that memory just given, not
+ * online in the guest yet, is not taken for demand.  Guest-reported, so
+ * clamped to [0, size].
  */
 static void frontend_auto_sample(FrontendAuto *fa, AutoSizeSample *s)
 {
     ResizeEngine *re = balloon_frontend_get_engine();
     ResizeSlot *slot;
     int64_t best_age = -1;
+    int64_t total;
 
     s->now_ms = balloon_frontend_clock_ms();
     s->size = resize_engine_actual(re);
@@ -86,6 +108,17 @@ static void frontend_auto_sample(FrontendAuto *fa, AutoSizeSample *s)
         }
         best_age = r.age_ms;
         s->demand = s->size - (int64_t)MIN(r.available, (uint64_t)s->size);
+        if (r.total) {
+            total = MIN(r.total, (uint64_t)s->size);
+            if (s->size == fa->last_size && total == fa->last_total) {
+                fa->reserved = s->size - total;
+            }
+            fa->last_size = s->size;
+            fa->last_total = total;
+            s->demand = total - (int64_t)MIN(r.available, (uint64_t)total) +
+                        (fa->reserved >= 0 ? fa->reserved : s->size - total);
+            s->demand = MIN(s->demand, s->size);
+        }
         s->pressure = r.pressure;
     }
     fa->report_age_ms = best_age;
@@ -99,7 +132,7 @@ static void frontend_auto_tick(void *opaque)
     int64_t target;
     Error *err = NULL;
 
-    frontend_auto_config(fa, &fa->as.cfg);
+    frontend_auto_config(fa, &fa->as.cfg, true);
     frontend_auto_sample(fa, &s);
     if (auto_size_update(&fa->as, &s, &target)) {
         trace_frontend_auto_resize(auto_size_reason_name(fa->as.reason),
@@ -141,8 +174,9 @@ static FrontendAuto *frontend_auto_get(void)
         balloon_frontend_default_settings(&fa->settings);
         fa->timer = timer_new_ms(QEMU_CLOCK_VIRTUAL, frontend_auto_tick, fa);
         fa->report_age_ms = -1;
+        fa->reserved = -1;
         fa->last_warn_ms = INT64_MIN / 2;
-        frontend_auto_config(fa, &fa->as.cfg);
+        frontend_auto_config(fa, &fa->as.cfg, true);
         auto_size_init(&fa->as, &fa->as.cfg);
     }
     return fa;
@@ -170,6 +204,12 @@ bool frontend_auto_check(const BalloonFrontendSettings *s, int64_t reach,
                    s->auto_minimum, s->auto_maximum);
         return false;
     }
+    if (s->auto_ceiling && s->auto_ceiling < s->auto_minimum) {
+        error_setg(errp, "Property 'auto-ceiling' expects 0 or a size of at "
+                   "least 'auto-minimum' (%" PRId64 " bytes)",
+                   s->auto_minimum);
+        return false;
+    }
     if (reach >= 0 && (s->auto_maximum > reach || s->auto_minimum > reach)) {
         error_setg(errp, "Property '%s' expects a size from 0 to %" PRId64
                    " bytes (the largest this VM's resize backends can "
@@ -188,15 +228,19 @@ void frontend_auto_apply(const BalloonFrontendSettings *s)
     trace_balloon_frontend_setting("auto", s->auto_enabled);
     trace_balloon_frontend_setting("auto-minimum", s->auto_minimum);
     trace_balloon_frontend_setting("auto-maximum", s->auto_maximum);
+    trace_balloon_frontend_setting("auto-ceiling", s->auto_ceiling);
     trace_balloon_frontend_setting("auto-buffer", s->auto_buffer);
     trace_balloon_frontend_setting("auto-weight", s->auto_weight);
     fa->settings = *s;
-    frontend_auto_config(fa, &fa->as.cfg);
+    frontend_auto_config(fa, &fa->as.cfg, true);
     auto_size_configure(&fa->as, &fa->as.cfg);
     if (s->auto_enabled && !was) {
         frontend_auto_report_interval(FRONTEND_AUTO_PERIOD_MS);
         timer_mod(fa->timer, balloon_frontend_clock_ms() +
                   FRONTEND_AUTO_PERIOD_MS);
+    } else if (s->auto_enabled && phase_check(PHASE_MACHINE_READY)) {
+        /* new limits (a host's ceiling) apply now, not in up to 1 s */
+        timer_mod(fa->timer, balloon_frontend_clock_ms());
     } else if (!s->auto_enabled && was) {
         frontend_auto_report_interval(0);
         timer_del(fa->timer);
@@ -212,7 +256,11 @@ void frontend_auto_backend_added(BalloonBackend *bb)
 
 void frontend_auto_forget(void)
 {
-    auto_size_forget(&frontend_auto_get()->as);
+    FrontendAuto *fa = frontend_auto_get();
+
+    auto_size_forget(&fa->as);
+    fa->reserved = -1;          /* a new boot may reserve otherwise */
+    fa->last_size = fa->last_total = 0;
 }
 
 void frontend_auto_manual(const char *param)
@@ -238,12 +286,17 @@ MemoryResizeAutoInfo *frontend_auto_info(void)
     MemoryResizeAutoInfo *info = g_new0(MemoryResizeAutoInfo, 1);
     AutoSizeConfig cfg;
 
-    frontend_auto_config(fa, &cfg);
+    /* the VM's own limits; the ceiling is reported apart */
+    frontend_auto_config(fa, &cfg, false);
     info->enabled = cfg.enabled;
     info->minimum = cfg.minimum;
     info->maximum = cfg.maximum;
     info->buffer = cfg.buffer_pct;
     info->weight = cfg.weight;
+    if (fa->settings.auto_ceiling) {
+        info->has_ceiling = true;
+        info->ceiling = fa->settings.auto_ceiling;
+    }
     if (cfg.enabled && fa->as.demand >= 0 &&
         fa->as.reason != AUTO_SIZE_REASON_NO_REPORT) {
         info->has_demand = info->has_desired = true;
@@ -260,6 +313,7 @@ MemoryResizeAutoInfo *frontend_auto_info(void)
 void qmp_memory_resize_auto(bool has_enabled, bool enabled,
                             bool has_minimum, uint64_t minimum,
                             bool has_maximum, uint64_t maximum,
+                            bool has_ceiling, uint64_t ceiling,
                             bool has_buffer, uint32_t buffer,
                             bool has_weight, uint32_t weight, Error **errp)
 {
@@ -279,6 +333,9 @@ void qmp_memory_resize_auto(bool has_enabled, bool enabled,
     }
     if (has_maximum) {
         s.auto_maximum = MIN(maximum, INT64_MAX);
+    }
+    if (has_ceiling) {
+        s.auto_ceiling = MIN(ceiling, INT64_MAX);
     }
     if (has_buffer) {
         s.auto_buffer = MIN(buffer, INT32_MAX);

@@ -197,6 +197,7 @@ static bool frontend_migration_auto_needed(void *opaque)
 
     balloon_frontend_default_settings(&d);
     return s && (s->auto_enabled || s->auto_minimum || s->auto_maximum ||
+                 s->auto_ceiling ||
                  s->auto_buffer != d.auto_buffer ||
                  s->auto_weight != d.auto_weight);
 }
@@ -210,6 +211,7 @@ static const VMStateDescription frontend_migration_auto_vmsd = {
         VMSTATE_BOOL(settings.auto_enabled, FrontendMigration),
         VMSTATE_INT64(settings.auto_minimum, FrontendMigration),
         VMSTATE_INT64(settings.auto_maximum, FrontendMigration),
+        VMSTATE_INT64(settings.auto_ceiling, FrontendMigration),
         VMSTATE_INT32(settings.auto_buffer, FrontendMigration),
         VMSTATE_INT32(settings.auto_weight, FrontendMigration),
         VMSTATE_END_OF_LIST()

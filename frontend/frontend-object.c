@@ -36,6 +36,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(BalloonFrontendObject, BALLOON_FRONTEND_OBJECT)
 #define FRONTEND_OBJECT_AUTO_PROP "auto"
 #define FRONTEND_OBJECT_AUTO_MIN_PROP "auto-minimum"
 #define FRONTEND_OBJECT_AUTO_MAX_PROP "auto-maximum"
+#define FRONTEND_OBJECT_AUTO_CEILING_PROP "auto-ceiling"
 #define FRONTEND_OBJECT_AUTO_BUFFER_PROP "auto-buffer"
 #define FRONTEND_OBJECT_AUTO_WEIGHT_PROP "auto-weight"
 
@@ -343,6 +344,14 @@ static void frontend_object_class_init(ObjectClass *oc, void *data)
                                                auto_maximum));
     object_class_property_set_description(oc, FRONTEND_OBJECT_AUTO_MAX_PROP,
         "Largest size automatic sizing sets (0: the most reachable)");
+    object_class_property_add(oc, FRONTEND_OBJECT_AUTO_CEILING_PROP, "size",
+                              frontend_object_get_auto_size,
+                              frontend_object_set_auto_size, NULL,
+                              (void *)offsetof(BalloonFrontendSettings,
+                                               auto_ceiling));
+    object_class_property_set_description(oc,
+        FRONTEND_OBJECT_AUTO_CEILING_PROP,
+        "A host's limit on automatic sizing, at least auto-minimum (0: none)");
     object_class_property_add(oc, FRONTEND_OBJECT_AUTO_BUFFER_PROP, "uint32",
                               frontend_object_get_auto_int,
                               frontend_object_set_auto_int, NULL,
