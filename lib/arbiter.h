@@ -1,0 +1,60 @@
+/*
+ * Host-level arbitration: how much memory each VM of a host may have
+ * when the host cannot give every VM what it wants
+ *
+ * A pure function over numbers (no QMP, no libvirt), for ubf-autod and
+ * its unit tests.  Each VM states, through its automatic sizing, its
+ * demand (what it uses), what it wants (demand plus its buffer), its
+ * minimum and maximum, and its weight.  When the wants fit the supply,
+ * each VM may have what it wants, and what is left over (the slack) is
+ * shared by weight as headroom up to each VM's maximum.  When they do
+ * not:
+ *
+ *   1. every VM keeps its minimum;
+ *   2. demands come next: if the supply cannot cover every demand, what
+ *      is above the minima is shared by weight (a VM never gets more
+ *      than its demand at this stage);
+ *   3. what is left after the demands pays for buffers, shared by
+ *      weight (a VM never gets more than it wants).
+ *
+ * "Shared by weight" is water-filling: each VM gets a part proportional
+ * to its weight, capped at what it asks for; what a capped VM leaves is
+ * shared again among the others.
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef UBF_ARBITER_H
+#define UBF_ARBITER_H
+
+#include <glib.h>
+
+/* Shares are rounded down to this (automatic sizing's own unit). */
+#define UBF_ARBITER_ALIGN (4 * 1024 * 1024LL)
+
+typedef struct UbfArbiterVm {
+    /* in */
+    gint64 minimum;         /* bytes */
+    gint64 maximum;         /* bytes, the VM's own limit */
+    gint64 demand;          /* bytes it uses, -1 if unknown */
+    gint64 want;            /* demand + buffer, -1 if unknown */
+    gint64 actual;          /* its size now */
+    guint weight;           /* 1 to 10000 */
+    /* out */
+    gint64 share;           /* what it may have */
+    gboolean limited;       /* share is below what it wants */
+} UbfArbiterVm;
+
+/*
+ * Divide @supply bytes among the @n VMs: each VM's share, the shares
+ * adding up to at most @supply.  Returns TRUE if the host is short (some
+ * VM's share is below what it wants), FALSE if every VM may have what it
+ * wants.  A VM whose demand is unknown is counted as wanting
+ * what it has.  If even the minima do not fit, each VM gets its
+ * minimum.
+ */
+gboolean ubf_arbiter_divide(UbfArbiterVm *vms, guint n, gint64 supply);
+
+#endif

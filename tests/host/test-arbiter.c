@@ -1,0 +1,181 @@
+/*
+ * Host-level arbitration (lib/arbiter.c): shares follow the weights,
+ * minima hold, demands come before buffers, and the shares never add up
+ * to more than the supply.
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "arbiter.h"
+
+#define MIB (1024 * 1024LL)
+
+static void vm_set(UbfArbiterVm *vm, gint64 min_mib, gint64 max_mib,
+                   gint64 demand_mib, gint64 want_mib, guint weight)
+{
+    vm->minimum = min_mib * MIB;
+    vm->maximum = max_mib * MIB;
+    vm->demand = demand_mib < 0 ? -1 : demand_mib * MIB;
+    vm->want = want_mib < 0 ? -1 : want_mib * MIB;
+    vm->actual = vm->minimum;
+    vm->weight = weight;
+}
+
+static gint64 sum_shares(const UbfArbiterVm *vms, guint n)
+{
+    gint64 sum = 0;
+    guint i;
+
+    for (i = 0; i < n; i++) {
+        sum += vms[i].share;
+    }
+    return sum;
+}
+
+/*
+ * Everything fits: everyone gets what it wants, nobody is limited, and
+ * the slack is headroom by weight, up to each maximum.
+ */
+static void test_fits(void)
+{
+    UbfArbiterVm vms[2];
+
+    vm_set(&vms[0], 384, 1200, 700, 1050, 5000);
+    vm_set(&vms[1], 384, 1536, 100, 384, 5000);
+    g_assert_false(ubf_arbiter_divide(vms, 2, 2048 * MIB));
+    g_assert_false(vms[0].limited || vms[1].limited);
+    /* 614 MiB of slack: 150 to the first (its maximum), 464 to the other */
+    g_assert_cmpint(vms[0].share, ==, 1200 * MIB);
+    g_assert_cmpint(vms[1].share, ==, 848 * MIB);
+    g_assert_cmpint(sum_shares(vms, 2), <=, 2048 * MIB);
+}
+
+/* Demands fit, buffers do not: buffers by weight (3:2:1). */
+static void test_buffers_by_weight(void)
+{
+    UbfArbiterVm vms[3];
+    guint i;
+
+    vm_set(&vms[0], 384, 1536, 700, 1050, 6000);
+    vm_set(&vms[1], 384, 1536, 700, 1050, 4000);
+    vm_set(&vms[2], 384, 1536, 700, 1050, 2000);
+    g_assert_true(ubf_arbiter_divide(vms, 3, 2560 * MIB));
+    for (i = 0; i < 3; i++) {
+        g_assert_cmpint(vms[i].share, >=, 700 * MIB);
+        g_assert_true(vms[i].limited);
+    }
+    /* 460 MiB of buffers: 230, 153, 76 (rounded down to 4 MiB) */
+    g_assert_cmpint(vms[0].share, ==, 928 * MIB);
+    g_assert_cmpint(vms[1].share, ==, 852 * MIB);
+    g_assert_cmpint(vms[2].share, ==, 776 * MIB);
+    g_assert_cmpint(sum_shares(vms, 3), <=, 2560 * MIB);
+}
+
+/* Demands do not fit: above the minima by weight, capped at demand. */
+static void test_demands_by_weight(void)
+{
+    UbfArbiterVm vms[3];
+
+    vm_set(&vms[0], 384, 1536, 700, 1050, 6000);
+    vm_set(&vms[1], 384, 1536, 700, 1050, 4000);
+    vm_set(&vms[2], 384, 1536, 700, 1050, 2000);
+    g_assert_true(ubf_arbiter_divide(vms, 3, 1800 * MIB));
+    /* 648 MiB above the minima: A capped at its demand, B:C = 2:1 */
+    g_assert_cmpint(vms[0].share, ==, 700 * MIB);
+    g_assert_cmpint(vms[1].share, ==, 604 * MIB);
+    g_assert_cmpint(vms[2].share, ==, 492 * MIB);
+    g_assert_cmpint(sum_shares(vms, 3), <=, 1800 * MIB);
+}
+
+/* The minima do not fit: each keeps its minimum, never less. */
+static void test_minima(void)
+{
+    UbfArbiterVm vms[3];
+    guint i;
+
+    for (i = 0; i < 3; i++) {
+        vm_set(&vms[i], 384, 1536, 700, 1050, 5000);
+    }
+    g_assert_true(ubf_arbiter_divide(vms, 3, 1000 * MIB));
+    for (i = 0; i < 3; i++) {
+        g_assert_cmpint(vms[i].share, ==, 384 * MIB);
+    }
+}
+
+/* A VM that wants little leaves the rest to the others. */
+static void test_cap_redistributes(void)
+{
+    UbfArbiterVm vms[3];
+
+    vm_set(&vms[0], 256, 4096, 300, 400, 9000);    /* wants little */
+    vm_set(&vms[1], 256, 4096, 1000, 1500, 1000);
+    vm_set(&vms[2], 256, 4096, 1000, 1500, 1000);
+    g_assert_true(ubf_arbiter_divide(vms, 3, 3000 * MIB));
+    g_assert_cmpint(vms[0].share, ==, 400 * MIB);
+    g_assert_false(vms[0].limited);
+    g_assert_cmpint(vms[1].share, ==, 1300 * MIB);
+    g_assert_cmpint(vms[2].share, ==, 1300 * MIB);
+}
+
+/* No report: it is counted as wanting what it has. */
+static void test_unknown_demand(void)
+{
+    UbfArbiterVm vms[2];
+
+    vm_set(&vms[0], 256, 4096, -1, -1, 5000);
+    vms[0].actual = 1024 * MIB;
+    vm_set(&vms[1], 256, 4096, 1000, 1200, 5000);
+    g_assert_true(ubf_arbiter_divide(vms, 2, 2048 * MIB));
+    g_assert_cmpint(vms[0].share, <=, 1024 * MIB);
+    g_assert_cmpint(vms[1].share, >=, 1000 * MIB);
+    g_assert_cmpint(sum_shares(vms, 2), <=, 2048 * MIB);
+}
+
+/* Whatever the figures (a guest may lie): minima and supply hold. */
+static void test_random(void)
+{
+    guint iter, i;
+
+    for (iter = 0; iter < 2000; iter++) {
+        UbfArbiterVm vms[8];
+        guint n = g_test_rand_int_range(1, 9);
+        gint64 supply = g_test_rand_int_range(0, 65536) * MIB;
+        gint64 sum_min = 0;
+
+        for (i = 0; i < n; i++) {
+            gint64 min = g_test_rand_int_range(0, 2048);
+            gint64 max = min + g_test_rand_int_range(0, 16384);
+            gint64 demand = g_test_rand_int_range(-1, 32768);
+
+            vm_set(&vms[i], min, max, demand,
+                   demand < 0 ? -1 : demand + g_test_rand_int_range(0, 9000),
+                   g_test_rand_int_range(0, 20000));
+            vms[i].actual = g_test_rand_int_range(0, 32768) * MIB;
+            sum_min += vms[i].minimum;
+        }
+        ubf_arbiter_divide(vms, n, supply);
+        for (i = 0; i < n; i++) {
+            g_assert_cmpint(vms[i].share, >=, vms[i].minimum);
+            g_assert_cmpint(vms[i].share, <=,
+                            MAX(vms[i].maximum, vms[i].minimum));
+        }
+        if (sum_min <= supply) {
+            g_assert_cmpint(sum_shares(vms, n), <=, supply);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/arbiter/fits", test_fits);
+    g_test_add_func("/arbiter/buffers-by-weight", test_buffers_by_weight);
+    g_test_add_func("/arbiter/demands-by-weight", test_demands_by_weight);
+    g_test_add_func("/arbiter/minima", test_minima);
+    g_test_add_func("/arbiter/cap-redistributes", test_cap_redistributes);
+    g_test_add_func("/arbiter/unknown-demand", test_unknown_demand);
+    g_test_add_func("/arbiter/random", test_random);
+    return g_test_run();
+}
