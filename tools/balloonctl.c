@@ -11,6 +11,9 @@
  *   balloonctl -c URI resize DOMAIN SIZE [--wait] ...
  *   balloonctl -c URI resize --all SIZE [--wait] ...
  *
+ *   balloonctl auto-status [--state FILE] [--json]
+ *              (what ubf-autod decided, from its state file)
+ *
  * Targets are QMP sockets of our QEMU, or libvirt domains (commands go
  * through libvirt's QEMU monitor pass-through, so growing past libvirt's
  * own memory limit works).  Exit status: 0 done, 1 refused (bad input,
@@ -30,24 +33,19 @@
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
-#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 
 #include "qmp-client.h"
 #include "size.h"
+#include "vm-target.h"
 
 #define EXIT_DONE 0
 #define EXIT_REFUSED 1
 #define EXIT_STALLED 2
 #define EXIT_CONNECT 3
-#define QMP_TIMEOUT_MS 10000
 
 typedef struct Target {
-    char *name;             /* what rows and messages call it */
-    char *path;             /* QMP socket, or NULL for a libvirt domain */
-    UbfQmp *qmp;
-    virDomainPtr dom;
-    unsigned char uuid[VIR_UUID_BUFLEN];    /* to find @dom again */
+    UbfVmTarget vm;
     gint64 target;          /* requested size (resize) */
     int result;             /* exit status for this target */
     gboolean done;
@@ -73,76 +71,16 @@ static void target_connect(Target *t)
 {
     g_autoptr(GError) err = NULL;
 
-    if (t->dom) {
-        return;             /* reached through libvirt's connection */
-    }
-    t->qmp = ubf_qmp_connect(t->path, QMP_TIMEOUT_MS, &err);
-    if (!t->qmp) {
-        die(EXIT_CONNECT, "%s: cannot connect: %s", t->name, err->message);
+    if (!ubf_vm_target_connect(&t->vm, &err)) {
+        die(EXIT_CONNECT, "%s: cannot connect: %s", t->vm.name, err->message);
     }
 }
 
-/* libvirt's monitor pass-through: one QMP command, its JSON reply. */
-static JsonNode *target_execute_libvirt(Target *t, const char *command,
-                                        JsonObject *args, GError **error)
-{
-    g_autoptr(JsonBuilder) jb = json_builder_new();
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonParser) parser = json_parser_new();
-    g_autoptr(JsonNode) req = NULL;
-    g_autofree char *text = NULL;
-    char *reply = NULL;
-    JsonObject *obj;
-
-    json_builder_begin_object(jb);
-    json_builder_set_member_name(jb, "execute");
-    json_builder_add_string_value(jb, command);
-    if (args) {
-        json_builder_set_member_name(jb, "arguments");
-        json_builder_add_value(jb, json_node_init_object(json_node_alloc(),
-                                                         args));
-    }
-    json_builder_end_object(jb);
-    req = json_builder_get_root(jb);
-    json_generator_set_root(gen, req);
-    text = json_generator_to_data(gen, NULL);
-
-    if (virDomainQemuMonitorCommand(t->dom, text, &reply, 0) < 0) {
-        g_set_error(error, UBF_QMP_ERROR, UBF_QMP_ERROR_PROTOCOL, "%s",
-                    virGetLastErrorMessage());
-        return NULL;
-    }
-    if (!json_parser_load_from_data(parser, reply, -1, error)) {
-        free(reply);
-        return NULL;
-    }
-    free(reply);
-    obj = json_node_get_object(json_parser_get_root(parser));
-    if (json_object_has_member(obj, "error")) {
-        JsonObject *e = json_object_get_object_member(obj, "error");
-
-        g_set_error(error, UBF_QMP_ERROR, UBF_QMP_ERROR_COMMAND, "%s: %s",
-                    json_object_get_string_member(e, "class"),
-                    json_object_get_string_member(e, "desc"));
-        return NULL;
-    }
-    return json_node_copy(json_object_get_member(obj, "return"));
-}
-
-static JsonNode *target_execute(Target *t, const char *command,
-                                JsonObject *args, GError **error)
-{
-    if (t->dom) {
-        return target_execute_libvirt(t, command, args, error);
-    }
-    return ubf_qmp_execute(t->qmp, command, args, QMP_TIMEOUT_MS, error);
-}
-
-/* query-memory-resize's answer, or NULL with @error set. */
 static JsonObject *target_try_query(Target *t, GError **error)
 {
-    g_autoptr(JsonNode) ret = target_execute(t, "query-memory-resize", NULL,
-                                             error);
+    g_autoptr(JsonNode) ret = ubf_vm_target_execute(&t->vm,
+                                                    "query-memory-resize",
+                                                    NULL, error);
 
     return ret ? json_object_ref(json_node_get_object(ret)) : NULL;
 }
@@ -154,39 +92,23 @@ static JsonObject *target_query(Target *t)
 
     if (!info) {
         if (g_error_matches(err, UBF_QMP_ERROR, UBF_QMP_ERROR_COMMAND)) {
-            die(EXIT_REFUSED, "%s: %s", t->name, err->message);
+            die(EXIT_REFUSED, "%s: %s", t->vm.name, err->message);
         }
-        die(EXIT_CONNECT, "%s: %s", t->name, err->message);
+        die(EXIT_CONNECT, "%s: %s", t->vm.name, err->message);
     }
     return info;
 }
 
-/*
- * libvirtd went away (restart, upgrade) while the domain kept running:
- * open a new connection and find the domain again by its UUID.
- */
+/* libvirtd went away: find the domain again (see vm-target.h). */
 static gboolean target_reconnect(Target *t)
 {
-    virConnectPtr conn = virConnectOpen(libvirt_uri);
-    virDomainPtr dom;
+    int ret = ubf_vm_target_reconnect(&t->vm, libvirt_uri);
 
-    if (!conn) {
-        return FALSE;
-    }
-    dom = virDomainLookupByUUID(conn, t->uuid);
-    if (!dom) {
-        virConnectClose(conn);
-        return FALSE;
-    }
-    if (virDomainIsActive(dom) == 0) {
+    if (ret < 0) {
         die(EXIT_STALLED, "%s: the domain stopped while libvirtd was away",
-            t->name);
+            t->vm.name);
     }
-    virDomainFree(t->dom);
-    t->dom = dom;
-    /* the domain holds a reference: the connection lives as long */
-    virConnectClose(conn);
-    return TRUE;
+    return ret > 0;
 }
 
 static char *fmt_size(gint64 bytes)
@@ -195,6 +117,31 @@ static char *fmt_size(gint64 bytes)
 }
 
 /* ---- status ---- */
+
+/* Automatic sizing, on a line of its own under the VM's, when on. */
+static void status_auto_line(JsonObject *info)
+{
+    JsonObject *a = json_object_has_member(info, "automatic") ?
+                    json_object_get_object_member(info, "automatic") : NULL;
+    g_autofree char *lo = NULL, *hi = NULL, *demand = NULL, *ceil = NULL;
+
+    if (!a || !json_object_get_boolean_member(a, "enabled")) {
+        return;
+    }
+    lo = fmt_size(json_object_get_int_member(a, "minimum"));
+    hi = fmt_size(json_object_get_int_member(a, "maximum"));
+    demand = json_object_has_member(a, "demand") ?
+             fmt_size(json_object_get_int_member(a, "demand")) :
+             g_strdup("unknown");
+    ceil = json_object_has_member(a, "ceiling") ?
+           fmt_size(json_object_get_int_member(a, "ceiling")) :
+           g_strdup("none");
+    printf("  auto: %s, demand %s, %s to %s, ceiling %s, buffer %"
+           G_GINT64_FORMAT "%%, weight %" G_GINT64_FORMAT "\n",
+           json_object_get_string_member(a, "reason"), demand, lo, hi, ceil,
+           json_object_get_int_member(a, "buffer"),
+           json_object_get_int_member(a, "weight"));
+}
 
 static void status_row(Target *t, JsonObject *info)
 {
@@ -226,9 +173,10 @@ static void status_row(Target *t, JsonObject *info)
     boot = fmt_size(boot_sum);
     target = fmt_size(json_object_get_int_member(info, "target"));
     actual = fmt_size(json_object_get_int_member(info, "actual"));
-    printf("%-16s %-10s %-10s %-10s %-16s %s  [%s]\n", t->name, boot, target,
-           actual, json_object_get_string_member(info, "state"), n->str,
-           b->str);
+    printf("%-16s %-10s %-10s %-10s %-16s %s  [%s]\n", t->vm.name, boot,
+           target, actual, json_object_get_string_member(info, "state"),
+           n->str, b->str);
+    status_auto_line(info);
 }
 
 static void status_json(JsonBuilder *jb, Target *t, JsonObject *info)
@@ -243,7 +191,7 @@ static void status_json(JsonBuilder *jb, Target *t, JsonObject *info)
     }
     json_builder_begin_object(jb);
     json_builder_set_member_name(jb, "name");
-    json_builder_add_string_value(jb, t->name);
+    json_builder_add_string_value(jb, t->vm.name);
     json_builder_set_member_name(jb, "boot");
     json_builder_add_int_value(jb, boot);
     json_builder_set_member_name(jb, "target");
@@ -259,7 +207,73 @@ static void status_json(JsonBuilder *jb, Target *t, JsonObject *info)
     json_builder_set_member_name(jb, "nodes");
     json_builder_add_value(jb, json_node_copy(
         json_object_get_member(info, "nodes")));
+    if (json_object_has_member(info, "automatic")) {
+        json_builder_set_member_name(jb, "automatic");
+        json_builder_add_value(jb, json_node_copy(
+            json_object_get_member(info, "automatic")));
+    }
     json_builder_end_object(jb);
+}
+
+/* ---- auto-status: what ubf-autod decided (its state file) ---- */
+
+static int cmd_auto_status(const char *path, gboolean as_json)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) err = NULL;
+    g_autofree char *supply = NULL;
+    JsonObject *st;
+    JsonArray *vms;
+    guint i;
+
+    if (!json_parser_load_from_mapped_file(parser, path, &err)) {
+        die(EXIT_CONNECT, "%s: %s (is ubf-autod running?)", path,
+            err->message);
+    }
+    if (as_json) {
+        g_autoptr(JsonGenerator) gen = json_generator_new();
+        g_autofree char *text = NULL;
+
+        json_generator_set_root(gen, json_parser_get_root(parser));
+        json_generator_set_pretty(gen, TRUE);
+        text = json_generator_to_data(gen, NULL);
+        printf("%s\n", text);
+        return EXIT_DONE;
+    }
+    st = json_node_get_object(json_parser_get_root(parser));
+    supply = fmt_size(json_object_get_int_member(st, "supply"));
+    printf("host: %s to give, %s, memory pressure %.1f %%, %" G_GINT64_FORMAT
+           " s ago\n", supply, json_object_get_boolean_member(st, "short") ?
+           "short: ceilings by weight" : "not short",
+           json_object_get_double_member(st, "psi-some-avg10"),
+           g_get_real_time() / G_USEC_PER_SEC -
+           json_object_get_int_member(st, "time"));
+    printf("%-16s %-10s %-10s %-10s %-10s %-10s %s\n", "NAME", "ACTUAL",
+           "DEMAND", "WANTS", "SHARE", "CEILING", "WEIGHT");
+    vms = json_object_get_array_member(st, "vms");
+    for (i = 0; i < json_array_get_length(vms); i++) {
+        JsonObject *v = json_array_get_object_element(vms, i);
+        g_autofree char *actual = NULL, *demand = NULL, *want = NULL;
+        g_autofree char *share = NULL, *ceiling = NULL;
+
+        actual = fmt_size(json_object_get_int_member(v, "actual"));
+        demand = json_object_get_int_member(v, "demand") < 0 ?
+                 g_strdup("-") :
+                 fmt_size(json_object_get_int_member(v, "demand"));
+        want = json_object_get_int_member(v, "want") < 0 ? g_strdup("-") :
+               fmt_size(json_object_get_int_member(v, "want"));
+        share = fmt_size(json_object_get_int_member(v, "share"));
+        ceiling = json_object_get_int_member(v, "ceiling") ?
+                  fmt_size(json_object_get_int_member(v, "ceiling")) :
+                  g_strdup("none");
+        printf("%-16s %-10s %-10s %-10s %-10s %-10s %" G_GINT64_FORMAT
+               "%s\n", json_object_get_string_member(v, "name"), actual,
+               demand, want, share, ceiling,
+               json_object_get_int_member(v, "weight"),
+               json_object_get_boolean_member(v, "managed") ? "" :
+               " (not automatic)");
+    }
+    return EXIT_DONE;
 }
 
 static int cmd_status(GPtrArray *targets, gboolean as_json)
@@ -347,16 +361,17 @@ static void resize_start(Target *t, const char *size_text, char **node_args)
     }
     json_builder_end_object(jb);
     args = json_builder_get_root(jb);
-    ret = target_execute(t, "memory-resize", json_node_get_object(args),
-                         &err);
+    ret = ubf_vm_target_execute(&t->vm, "memory-resize",
+                                json_node_get_object(args), &err);
     if (!ret) {
         if (g_error_matches(err, UBF_QMP_ERROR, UBF_QMP_ERROR_COMMAND)) {
             /* "GenericError: Parameter 'size' expects ..." */
             const char *msg = strchr(err->message, ':');
 
-            die(EXIT_REFUSED, "%s: %s", t->name, msg ? msg + 2 : err->message);
+            die(EXIT_REFUSED, "%s: %s", t->vm.name,
+                msg ? msg + 2 : err->message);
         }
-        die(EXIT_CONNECT, "%s: %s", t->name, err->message);
+        die(EXIT_CONNECT, "%s: %s", t->vm.name, err->message);
     }
 }
 
@@ -376,10 +391,10 @@ static void progress_show(Target *t, JsonObject *info, gboolean tty)
         memset(bar + filled, '-', 30 - filled);
         bar[30] = '\0';
         /* \033[K: clear what a longer previous line left */
-        printf("\r%s [%s] %3d%% %s -> %s (%s)\033[K", t->name, bar, pct, a,
+        printf("\r%s [%s] %3d%% %s -> %s (%s)\033[K", t->vm.name, bar, pct, a,
                g, json_object_get_string_member(info, "state"));
     } else {
-        printf("%s: %s, %d%%, %s -> %s\n", t->name,
+        printf("%s: %s, %d%%, %s -> %s\n", t->vm.name,
                json_object_get_string_member(info, "state"), pct, a, g);
     }
     fflush(stdout);
@@ -416,15 +431,15 @@ static int resize_wait(GPtrArray *targets, int timeout_s)
             }
             if (t->lost) {
                 printf("%s%s: libvirt connection back, still waiting\n",
-                       tty ? "\n" : "", t->name);
+                       tty ? "\n" : "", t->vm.name);
                 t->lost = FALSE;
             }
             info = target_try_query(t, &err);
-            if (!info && t->dom &&
+            if (!info && t->vm.dom &&
                 !g_error_matches(err, UBF_QMP_ERROR, UBF_QMP_ERROR_COMMAND)) {
                 /* the resize goes on in QEMU: wait for libvirtd */
                 printf("%s%s: libvirt connection lost (%s), reconnecting\n",
-                       tty ? "\n" : "", t->name, err->message);
+                       tty ? "\n" : "", t->vm.name, err->message);
                 fflush(stdout);
                 g_clear_error(&err);
                 t->lost = TRUE;
@@ -433,7 +448,7 @@ static int resize_wait(GPtrArray *targets, int timeout_s)
             if (!info) {
                 die(g_error_matches(err, UBF_QMP_ERROR,
                                     UBF_QMP_ERROR_COMMAND) ?
-                    EXIT_REFUSED : EXIT_CONNECT, "%s: %s", t->name,
+                    EXIT_REFUSED : EXIT_CONNECT, "%s: %s", t->vm.name,
                     err->message);
             }
             state = json_object_get_string_member(info, "state");
@@ -456,7 +471,7 @@ static int resize_wait(GPtrArray *targets, int timeout_s)
                 if (tty) {
                     printf("\n");
                 }
-                printf("%s: %s\n", t->name,
+                printf("%s: %s\n", t->vm.name,
                        t->result == EXIT_DONE ? "done" :
                        t->result == EXIT_REFUSED ? "failed" : "stalled");
                 fflush(stdout);
@@ -473,7 +488,7 @@ static int resize_wait(GPtrArray *targets, int timeout_s)
 
                 if (!t->done) {
                     fprintf(stderr, "%sballoonctl: %s: timed out after %d s\n",
-                            tty ? "\n" : "", t->name, timeout_s);
+                            tty ? "\n" : "", t->vm.name, timeout_s);
                 }
             }
             return EXIT_STALLED;
@@ -513,12 +528,10 @@ static void libvirt_quiet(void *opaque, virErrorPtr err)
 static Target *libvirt_target(virDomainPtr dom)
 {
     Target *t = g_new0(Target, 1);
+    g_autoptr(GError) err = NULL;
 
-    t->dom = dom;
-    t->name = g_strdup(virDomainGetName(dom));
-    if (virDomainGetUUID(dom, t->uuid) < 0) {
-        die(EXIT_CONNECT, "%s: cannot read its UUID: %s", t->name,
-            virGetLastErrorMessage());
+    if (!ubf_vm_target_init_domain(&t->vm, dom, &err)) {
+        die(EXIT_CONNECT, "%s", err->message);
     }
     return t;
 }
@@ -562,6 +575,7 @@ int main(int argc, char **argv)
     g_auto(GStrv) qmp_paths = NULL;
     g_auto(GStrv) node_args = NULL;
     g_autofree char *uri = NULL;
+    g_autofree char *state_path = NULL;
     virConnectPtr conn = NULL;
     gboolean as_json = FALSE, wait = FALSE, all = FALSE;
     int timeout = 600, interval = 1000, count = 0;
@@ -584,12 +598,15 @@ int main(int argc, char **argv)
           "resize: every target", NULL },
         { "interval", 0, 0, G_OPTION_ARG_INT, &interval,
           "watch: refresh every MS milliseconds (default 1000)", "MS" },
+        { "state", 0, 0, G_OPTION_ARG_FILENAME, &state_path,
+          "auto-status: ubf-autod's state file (default "
+          "/run/ubf-autod/state.json)", "FILE" },
         { "count", 0, 0, G_OPTION_ARG_INT, &count,
           "watch: stop after N refreshes (default: never)", "N" },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(
-        "status [DOMAIN...] | resize [VM] SIZE | watch");
+        "status [DOMAIN...] | resize [VM] SIZE | watch | auto-status");
     g_autoptr(GError) err = NULL;
     g_autoptr(GPtrArray) targets = g_ptr_array_new();
     const char *cmd;
@@ -624,7 +641,12 @@ int main(int argc, char **argv)
         argv[argc] = NULL;
     }
     if (argc < 2) {
-        die(EXIT_REFUSED, "no command (status, resize or watch); see --help");
+        die(EXIT_REFUSED, "no command (status, resize, watch or "
+            "auto-status); see --help");
+    }
+    if (!strcmp(argv[1], "auto-status")) {
+        return cmd_auto_status(state_path ? state_path :
+                               "/run/ubf-autod/state.json", as_json);
     }
     if ((!qmp_paths || !qmp_paths[0]) && !uri) {
         die(EXIT_REFUSED, "no target: give -c URI or --qmp PATH");
@@ -653,11 +675,12 @@ int main(int argc, char **argv)
 
         /* NAME=PATH names the VM; a bare PATH is named by its file. */
         if (eq && eq != qmp_paths[i]) {
-            t->name = g_strndup(qmp_paths[i], eq - qmp_paths[i]);
-            t->path = eq + 1;
+            g_autofree char *name = g_strndup(qmp_paths[i],
+                                              eq - qmp_paths[i]);
+
+            ubf_vm_target_init_qmp(&t->vm, name, eq + 1);
         } else {
-            t->path = qmp_paths[i];
-            t->name = g_path_get_basename(qmp_paths[i]);
+            ubf_vm_target_init_qmp(&t->vm, NULL, qmp_paths[i]);
         }
         g_ptr_array_add(targets, t);
     }
@@ -685,8 +708,8 @@ int main(int argc, char **argv)
         return cmd_watch(targets, interval, count);
     }
     if (strcmp(cmd, "resize")) {
-        die(EXIT_REFUSED, "unknown command '%s' (status, resize or watch)",
-            cmd);
+        die(EXIT_REFUSED, "unknown command '%s' (status, resize, watch or "
+            "auto-status)", cmd);
     }
 
     /* resize [VM] SIZE, resize [VM] --node N=SIZE..., resize --all SIZE */
@@ -714,7 +737,7 @@ int main(int argc, char **argv)
         for (i = 0; name && i < targets->len; i++) {
             Target *t = targets->pdata[i];
 
-            if (!strcmp(t->name, name) || !strcmp(t->path, name)) {
+            if (!strcmp(t->vm.name, name) || !strcmp(t->vm.path, name)) {
                 chosen = t;
             }
         }

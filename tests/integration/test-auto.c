@@ -16,7 +16,12 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "vm.h"
 
@@ -283,10 +288,218 @@ static void test_hv_workload(void)
     workload_phase(vm, boot.memtotal_kib, 180000);
 }
 
+#define HOST_BUDGET (2560 * MIB)
+
+static UbfVm *small_vm(guint weight)
+{
+    g_autofree char *obj = g_strdup_printf(
+        "balloon-frontend,id=bf0,auto=on,auto-minimum=384M,"
+        "auto-maximum=1536M,auto-buffer=50,auto-weight=%u", weight);
+    const char *extra[] = { "-object", obj, NULL };
+    UbfVmConfig cfg = {
+        .boot_mib = 512,
+        .virtio_balloon = TRUE,
+        .virtio_mem_mib = 1024,
+        .modules = "virtio_balloon,virtio_mem",
+        .extra = extra,
+        .tool_qmp = TRUE,
+    };
+    g_autoptr(GError) err = NULL;
+    UbfVm *vm = ubf_vm_start(&cfg, &err);
+
+    g_assert_no_error(err);
+    return vm;
+}
+
+/*
+ * ubf-autod's child setup: its output to the log (@opaque: an fd), and
+ * it goes when the test does, even on a failed assertion.
+ */
+static void autod_child_setup(gpointer opaque)
+{
+    int fd = GPOINTER_TO_INT(opaque);
+
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* The VMs' shares in ubf-autod's state file, and whether it is short. */
+static gboolean autod_state(const char *path, gint64 *share, guint n)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonObject *st;
+    JsonArray *vms;
+    guint i;
+
+    if (!json_parser_load_from_mapped_file(parser, path, NULL)) {
+        return FALSE;
+    }
+    st = json_node_get_object(json_parser_get_root(parser));
+    vms = json_object_get_array_member(st, "vms");
+    for (i = 0; i < n && i < json_array_get_length(vms); i++) {
+        share[i] = json_object_get_int_member(
+            json_array_get_object_element(vms, i), "share");
+    }
+    return json_object_get_boolean_member(st, "short");
+}
+
+/*
+ * Three VMs (weights 6000, 4000, 2000; 50 % buffer) with staggered
+ * peaks of 500 MiB under a 2.5 GiB host budget: their demands fit, their
+ * wants (about 3 GiB at the peaks) do not.  ubf-autod keeps the sum of
+ * their sizes within the budget (sampled twice a second), nobody sees an
+ * OOM kill, and while the host is short the shares follow the weights;
+ * stopped, it lifts every ceiling.
+ */
+static void test_host_budget(void)
+{
+    static const guint weights[] = { 6000, 4000, 2000 };
+    g_autoptr(UbfVm) vm0 = small_vm(weights[0]);
+    g_autoptr(UbfVm) vm1 = small_vm(weights[1]);
+    g_autoptr(UbfVm) vm2 = small_vm(weights[2]);
+    UbfVm *vm[3] = { vm0, vm1, vm2 };
+    g_autofree char *state = NULL, *log = NULL;
+    g_autofree char *out = NULL;
+    int log_fd;
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) err = NULL;
+    gint64 oom0[3], max_sum = 0, t0;
+    gboolean started[3] = { FALSE }, done[3] = { FALSE };
+    gboolean saw_short = FALSE, ordered = FALSE;
+    GPid pid;
+    int i, status;
+
+    for (i = 0; i < 3; i++) {
+        g_autoptr(JsonObject) st = agent(vm[i], "workload-status");
+
+        oom0[i] = json_object_get_int_member(st, "oom_kills");
+    }
+    state = g_build_filename(ubf_vm_dir(vm[0]), "autod.json", NULL);
+    g_ptr_array_add(argv, g_strdup(g_getenv("UBF_AUTOD")));
+    for (i = 0; i < 3; i++) {
+        g_ptr_array_add(argv, g_strdup_printf("--qmp=vm%d=%s/ctl.sock", i,
+                                              ubf_vm_dir(vm[i])));
+    }
+    g_ptr_array_add(argv, g_strdup("--budget=2560M"));
+    g_ptr_array_add(argv, g_strdup("--reserve=0"));
+    g_ptr_array_add(argv, g_strdup("--psi-threshold=0"));
+    g_ptr_array_add(argv, g_strdup("--interval=500"));
+    g_ptr_array_add(argv, g_strdup_printf("--state=%s", state));
+    g_ptr_array_add(argv, NULL);
+    log = g_build_filename(ubf_vm_dir(vm[0]), "autod.log", NULL);
+    log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    g_assert_cmpint(log_fd, >=, 0);
+    g_assert_true(g_spawn_async(NULL, (char **)argv->pdata, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD,
+                                autod_child_setup, GINT_TO_POINTER(log_fd),
+                                &pid, &err));
+    close(log_fd);
+    g_assert_no_error(err);
+    /* it runs: its first view is there */
+    for (i = 0; i < 100 && !g_file_test(state, G_FILE_TEST_EXISTS); i++) {
+        g_usleep(100 * 1000);
+    }
+    g_assert_true(g_file_test(state, G_FILE_TEST_EXISTS));
+
+    t0 = g_get_monotonic_time();
+    while (!done[0] || !done[1] || !done[2]) {
+        gint64 sum = 0, share[3] = { 0 }, actual[3];
+        gint64 elapsed_s = (g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+
+        /* the three sizes first, a few ms apart, then the guests */
+        for (i = 0; i < 3; i++) {
+            g_autoptr(JsonObject) info = query(vm[i]);
+
+            actual[i] = json_object_get_int_member(info, "actual");
+            sum += actual[i];
+        }
+        for (i = 0; i < 3; i++) {
+            if (!started[i] && elapsed_s >= 5 + 8 * i) {
+                json_object_unref(agent(vm[i], "workload 64 500 25"));
+                started[i] = TRUE;
+            } else if (started[i] && !done[i]) {
+                g_autoptr(JsonObject) st = agent(vm[i], "workload-status");
+
+                if (!json_object_get_boolean_member(st, "running")) {
+                    g_assert_cmpstr(json_object_get_string_member(st,
+                                                                  "result"),
+                                    ==, "done");
+                    g_assert_cmpint(json_object_get_int_member(
+                                        st, "oom_kills"), ==, oom0[i]);
+                    done[i] = TRUE;
+                }
+            }
+        }
+        max_sum = MAX(max_sum, sum);
+        if (sum > HOST_BUDGET) {
+            g_autofree char *text = NULL;
+
+            if (g_file_get_contents(state, &text, NULL, NULL)) {
+                g_strdelimit(text, "\n", ' ');
+            }
+            g_test_message("over the budget: %" G_GINT64_FORMAT ", %"
+                           G_GINT64_FORMAT ", %" G_GINT64_FORMAT " MiB; "
+                           "ubf-autod's last view: %s", actual[0] / MIB,
+                           actual[1] / MIB, actual[2] / MIB, text);
+        }
+        g_assert_cmpint(sum, <=, HOST_BUDGET);
+        if (autod_state(state, share, 3)) {
+            saw_short = TRUE;
+            if (started[2] && !done[0] &&
+                share[0] > share[1] && share[1] > share[2]) {
+                ordered = TRUE;
+            }
+        }
+        g_assert_cmpint(elapsed_s, <, 300);
+        g_usleep(500 * 1000);
+    }
+    {
+        g_autofree char *text = NULL;
+
+        if (g_file_get_contents(log, &text, NULL, NULL)) {
+            g_strdelimit(text, "\n", '|');
+            g_test_message("ubf-autod said: %s", text);
+        }
+    }
+    g_test_message("largest sum of the three sizes: %" G_GINT64_FORMAT
+                   " MiB (budget 2560 MiB); host short: %s; shares by "
+                   "weight seen: %s", max_sum / MIB, saw_short ? "yes" : "no",
+                   ordered ? "yes" : "no");
+    g_assert_true(saw_short);
+    g_assert_true(ordered);
+
+    /* balloonctl shows what it decided */
+    {
+        g_autofree char *cmd = g_strdup_printf("%s auto-status --state %s",
+                                               g_getenv("UBF_BALLOONCTL"),
+                                               state);
+
+        g_assert_true(g_spawn_command_line_sync(cmd, &out, NULL, &status,
+                                                &err));
+        g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        g_assert_nonnull(strstr(out, "vm0"));
+        g_assert_nonnull(strstr(out, "CEILING"));
+    }
+
+    /* stopped, it leaves nothing behind */
+    kill(pid, SIGTERM);
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_spawn_close_pid(pid);
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    for (i = 0; i < 3; i++) {
+        g_autoptr(JsonObject) info = query(vm[i]);
+
+        g_assert_false(json_object_has_member(
+            json_object_get_object_member(info, "automatic"), "ceiling"));
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/auto/virtio-workload", test_virtio_workload);
     g_test_add_func("/auto/hv-workload", test_hv_workload);
+    g_test_add_func("/auto/host-budget", test_host_budget);
     return g_test_run();
 }

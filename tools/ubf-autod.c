@@ -1,0 +1,601 @@
+/*
+ * ubf-autod: host-level arbitration of automatic sizing
+ *
+ *   ubf-autod [-c URI]... [--qmp [NAME=]PATH]... [--config FILE]
+ *             [--budget SIZE] [--reserve SIZE] [--interval MS]
+ *             [--psi-threshold PCT] [--state FILE] [--count N]
+ *
+ * Every --interval (default 1000 ms) it reads each VM's automatic sizing
+ * (query-memory-resize: demand, minimum, maximum, buffer, weight) and
+ * what the host can give (/proc/meminfo's MemAvailable plus what the
+ * VMs hold, minus --reserve; at most --budget; squeezed by 5 % of the
+ * VMs' total while /proc/pressure/memory's "some avg10" is at or above
+ * --psi-threshold).  When the VMs want more than that, it divides it
+ * (lib/arbiter.h: minima, then demands, then buffers, by weight) and
+ * sets each VM's ceiling (memory-resize-auto's ceiling) to its share,
+ * so that the VMs never hold more than the supply; when they fit
+ * again, the ceilings only keep the VMs within the supply, the slack
+ * shared by weight as headroom.  VMs without automatic sizing count
+ * with what they hold.  On SIGTERM or SIGINT it lifts every ceiling it
+ * set and exits.
+ *
+ * VMs are our QEMU's QMP sockets (--qmp) or every running domain of
+ * each libvirt connection (-c, local or remote, like balloonctl).  Its
+ * decisions go to standard error (the journal under systemd) when they
+ * change, and each cycle's view to --state (JSON; balloonctl
+ * auto-status shows it).
+ *
+ * Copyright (c) 2026 The Unified Balloon Frontend authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib-unix.h>
+#include <libvirt/virterror.h>
+
+#include "arbiter.h"
+#include "size.h"
+#include "vm-target.h"
+
+#define AUTOD_DEFAULT_STATE "/run/ubf-autod/state.json"
+#define AUTOD_SQUEEZE_PCT 5
+/*
+ * What a VM needs is its demand plus a margin: 4 s of its growth (the
+ * guest's report, this cycle and the VM's own decision each take up to
+ * a second before new memory reaches it), at least 128 MiB.  Its growth
+ * rate is the fastest seen lately: it halves every cycle the demand does
+ * not grow faster (a report read twice is no sign of a pause).  Without
+ * a margin a VM held at its demand runs out as soon as it grows.
+ */
+#define AUTOD_LOOKAHEAD_MS 4000
+#define AUTOD_MARGIN_MIN (128 * 1024 * 1024LL)
+/* A ceiling is moved only by at least this much (no churn). */
+#define AUTOD_CEILING_STEP (16 * 1024 * 1024LL)
+
+typedef struct AutodVm {
+    UbfVmTarget vm;
+    gboolean managed;       /* automatic sizing on */
+    gint64 ceiling;         /* in force, 0: none */
+    gint64 buffer;
+    gboolean seen;          /* answered this cycle */
+    gint64 last_demand;     /* the guest's, -1 if none */
+    gint64 last_demand_us;
+    gint64 rate;            /* its growth, bytes per ms, decaying */
+    UbfArbiterVm arb;
+} AutodVm;
+
+typedef struct Autod {
+    char **uris;
+    GHashTable *uris_down;  /* URIs that failed, said once */
+    GPtrArray *vms;         /* AutodVm */
+    gint64 budget;          /* 0: none */
+    gint64 reserve;
+    int interval_ms;
+    double psi_threshold;
+    char *state_path;
+    gboolean was_short;
+    gboolean quit;
+} Autod;
+
+static void autod_vm_free(gpointer p)
+{
+    AutodVm *v = p;
+
+    ubf_vm_target_clear(&v->vm);
+    g_free(v);
+}
+
+static void autod_quiet(void *opaque, virErrorPtr err)
+{
+}
+
+/* A /proc/meminfo value in bytes, -1 if absent. */
+static gint64 autod_meminfo(const char *key)
+{
+    g_autofree char *text = NULL;
+    g_autofree char *pat = g_strdup_printf("\n%s:", key);
+    char *p;
+
+    if (!g_file_get_contents("/proc/meminfo", &text, NULL, NULL)) {
+        return -1;
+    }
+    p = strstr(text, pat);
+    return p ? g_ascii_strtoll(p + strlen(pat), NULL, 10) * 1024 : -1;
+}
+
+/* /proc/pressure/memory's "some avg10", -1 if the kernel has no PSI. */
+static double autod_psi(void)
+{
+    g_autofree char *text = NULL;
+    char *p;
+
+    if (!g_file_get_contents("/proc/pressure/memory", &text, NULL, NULL)) {
+        return -1;
+    }
+    p = strstr(text, "some avg10=");
+    return p ? g_ascii_strtod(p + 11, NULL) : -1;
+}
+
+/* Add the running domains of each -c URI not known yet. */
+static void autod_discover(Autod *a)
+{
+    guint u;
+
+    for (u = 0; a->uris && a->uris[u]; u++) {
+        virConnectPtr conn = virConnectOpen(a->uris[u]);
+        virDomainPtr *doms = NULL;
+        int n, i;
+
+        if (!conn) {
+            /* said once, until it is back */
+            if (g_hash_table_add(a->uris_down, g_strdup(a->uris[u]))) {
+                g_warning("%s: %s (retrying every cycle)", a->uris[u],
+                          virGetLastErrorMessage());
+            }
+            continue;
+        }
+        if (g_hash_table_remove(a->uris_down, a->uris[u])) {
+            g_message("%s: connected again", a->uris[u]);
+        }
+        n = virConnectListAllDomains(conn, &doms,
+                                     VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+        for (i = 0; i < n; i++) {
+            unsigned char uuid[VIR_UUID_BUFLEN];
+            gboolean known = FALSE;
+            guint j;
+
+            virDomainGetUUID(doms[i], uuid);
+            for (j = 0; j < a->vms->len; j++) {
+                AutodVm *v = a->vms->pdata[j];
+
+                known |= v->vm.dom && !memcmp(v->vm.uuid, uuid, sizeof(uuid));
+            }
+            if (!known) {
+                AutodVm *v = g_new0(AutodVm, 1);
+                g_autoptr(GError) err = NULL;
+
+                if (ubf_vm_target_init_domain(&v->vm, doms[i], &err)) {
+                    v->last_demand = -1;
+                    g_ptr_array_add(a->vms, v);
+                    continue;
+                }
+                g_warning("%s", err->message);
+                g_free(v);
+            }
+            virDomainFree(doms[i]);
+        }
+        free(doms);
+        virConnectClose(conn);
+    }
+}
+
+/* Read one VM's automatic sizing into v->arb; FALSE if it is gone. */
+static gboolean autod_read(AutodVm *v)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonNode) ret = ubf_vm_target_execute(&v->vm,
+                                                    "query-memory-resize",
+                                                    NULL, &err);
+    JsonObject *info, *au;
+    gint64 demand;
+
+    if (!ret) {
+        return FALSE;
+    }
+    info = json_node_get_object(ret);
+    au = json_object_get_object_member(info, "automatic");
+    v->arb.actual = json_object_get_int_member(info, "actual");
+    v->managed = au && json_object_get_boolean_member(au, "enabled");
+    if (!v->managed) {
+        /* not ours to size: it holds what it has */
+        v->arb.minimum = v->arb.maximum = v->arb.actual;
+        v->arb.demand = v->arb.want = v->arb.actual;
+        v->arb.weight = 1;
+        v->ceiling = 0;
+        return TRUE;
+    }
+    v->arb.minimum = json_object_get_int_member(au, "minimum");
+    v->arb.maximum = json_object_get_int_member(au, "maximum");
+    v->arb.weight = json_object_get_int_member(au, "weight");
+    v->buffer = json_object_get_int_member(au, "buffer");
+    v->ceiling = json_object_get_int_member_with_default(au, "ceiling", 0);
+    demand = json_object_get_int_member_with_default(au, "demand", -1);
+    if (demand < 0) {
+        v->arb.demand = v->arb.want = -1;
+        v->last_demand = -1;
+        v->rate = 0;
+        return TRUE;
+    }
+    {
+        gint64 now = g_get_monotonic_time();
+        gint64 rate = 0, margin;
+
+        if (v->last_demand >= 0 && demand > v->last_demand &&
+            now > v->last_demand_us) {
+            rate = (demand - v->last_demand) /
+                   MAX((now - v->last_demand_us) / 1000, 1);
+        }
+        v->rate = MAX(rate, v->rate / 2);
+        margin = MAX(AUTOD_MARGIN_MIN, v->rate * AUTOD_LOOKAHEAD_MS);
+        v->last_demand = demand;
+        v->last_demand_us = now;
+        /* what it needs not to run out, what it wants: + its buffer */
+        v->arb.demand = demand + margin;
+        v->arb.want = v->arb.demand + v->arb.demand / 100 * v->buffer;
+    }
+    return TRUE;
+}
+
+/*
+ * Set @v's ceiling to @ceiling (0: none): always when it goes down, when
+ * it goes up only by at least AUTOD_CEILING_STEP (no churn).
+ */
+static void autod_set_ceiling(AutodVm *v, gint64 ceiling)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+    g_autoptr(JsonNode) ret = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (!v->managed || ceiling == v->ceiling ||
+        (ceiling > v->ceiling && v->ceiling &&
+         ceiling - v->ceiling < AUTOD_CEILING_STEP)) {
+        return;
+    }
+    json_object_set_int_member(args, "ceiling", ceiling);
+    ret = ubf_vm_target_execute(&v->vm, "memory-resize-auto", args, &err);
+    if (!ret) {
+        g_warning("%s: ceiling not set: %s", v->vm.name, err->message);
+        return;
+    }
+    if (ceiling) {
+        g_debug("%s: ceiling %" G_GINT64_FORMAT " MiB (wants %"
+                  G_GINT64_FORMAT " MiB, needs %" G_GINT64_FORMAT
+                  " MiB, weight %u)", v->vm.name, ceiling >> 20,
+                  v->arb.want >> 20, v->arb.demand >> 20, v->arb.weight);
+    } else {
+        g_debug("%s: ceiling lifted", v->vm.name);
+    }
+    v->ceiling = ceiling;
+}
+
+/*
+ * Every VM's ceiling is its share, so the VMs never hold more than the
+ * supply in all.  Lowered ceilings first; a VM above its new ceiling
+ * still holds what it has until it shrank, so a ceiling is raised only
+ * as far as what nobody holds (or may take) allows.
+ */
+static void autod_apply(Autod *a, gint64 supply)
+{
+    gint64 committed = 0;
+    guint i;
+
+    for (i = 0; i < a->vms->len; i++) {
+        AutodVm *v = a->vms->pdata[i];
+
+        if (v->seen && v->managed &&
+            (!v->ceiling || v->arb.share < v->ceiling)) {
+            autod_set_ceiling(v, v->arb.share);
+        }
+    }
+    for (i = 0; i < a->vms->len; i++) {
+        AutodVm *v = a->vms->pdata[i];
+
+        if (v->seen) {
+            committed += v->managed && v->ceiling ?
+                         MAX(v->arb.actual, v->ceiling) : v->arb.actual;
+        }
+    }
+    for (i = 0; i < a->vms->len; i++) {
+        AutodVm *v = a->vms->pdata[i];
+        gint64 room, raise;
+
+        if (!v->seen || !v->managed || v->arb.share <= v->ceiling) {
+            continue;
+        }
+        room = supply - committed;
+        raise = MIN(v->arb.share, v->ceiling + MAX(room, 0));
+        raise = raise / UBF_ARBITER_ALIGN * UBF_ARBITER_ALIGN;
+        if (raise > v->ceiling) {
+            gint64 before = MAX(v->arb.actual, v->ceiling);
+
+            autod_set_ceiling(v, MAX(raise, v->arb.minimum));
+            committed += MAX(v->arb.actual, v->ceiling) - before;
+        }
+    }
+}
+
+static void autod_write_state(Autod *a, gint64 supply, gint64 avail,
+                              double psi, gboolean short_host)
+{
+    g_autoptr(JsonBuilder) jb = json_builder_new();
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *text = NULL;
+    guint i;
+
+    json_builder_begin_object(jb);
+    json_builder_set_member_name(jb, "time");
+    json_builder_add_int_value(jb, g_get_real_time() / G_USEC_PER_SEC);
+    json_builder_set_member_name(jb, "supply");
+    json_builder_add_int_value(jb, supply);
+    json_builder_set_member_name(jb, "budget");
+    json_builder_add_int_value(jb, a->budget);
+    json_builder_set_member_name(jb, "mem-available");
+    json_builder_add_int_value(jb, avail);
+    json_builder_set_member_name(jb, "psi-some-avg10");
+    json_builder_add_double_value(jb, psi);
+    json_builder_set_member_name(jb, "short");
+    json_builder_add_boolean_value(jb, short_host);
+    json_builder_set_member_name(jb, "vms");
+    json_builder_begin_array(jb);
+    for (i = 0; i < a->vms->len; i++) {
+        AutodVm *v = a->vms->pdata[i];
+
+        json_builder_begin_object(jb);
+        json_builder_set_member_name(jb, "name");
+        json_builder_add_string_value(jb, v->vm.name);
+        json_builder_set_member_name(jb, "managed");
+        json_builder_add_boolean_value(jb, v->managed);
+        json_builder_set_member_name(jb, "actual");
+        json_builder_add_int_value(jb, v->arb.actual);
+        json_builder_set_member_name(jb, "demand");
+        json_builder_add_int_value(jb, v->arb.demand);
+        json_builder_set_member_name(jb, "want");
+        json_builder_add_int_value(jb, v->arb.want);
+        json_builder_set_member_name(jb, "minimum");
+        json_builder_add_int_value(jb, v->arb.minimum);
+        json_builder_set_member_name(jb, "weight");
+        json_builder_add_int_value(jb, v->arb.weight);
+        json_builder_set_member_name(jb, "share");
+        json_builder_add_int_value(jb, v->arb.share);
+        json_builder_set_member_name(jb, "ceiling");
+        json_builder_add_int_value(jb, v->ceiling);
+        json_builder_end_object(jb);
+    }
+    json_builder_end_array(jb);
+    json_builder_end_object(jb);
+    root = json_builder_get_root(jb);
+    json_generator_set_root(gen, root);
+    json_generator_set_pretty(gen, TRUE);
+    text = json_generator_to_data(gen, NULL);
+    if (!g_file_set_contents(a->state_path, text, -1, &err)) {
+        g_warning("state: %s", err->message);
+    }
+}
+
+static void autod_cycle(Autod *a)
+{
+    g_autofree UbfArbiterVm *arb = NULL;
+    gint64 avail = autod_meminfo("MemAvailable");
+    gint64 held = 0, supply;
+    double psi = autod_psi();
+    gboolean short_host;
+    guint i, n = 0;
+
+    autod_discover(a);
+    for (i = 0; i < a->vms->len; i++) {
+        AutodVm *v = a->vms->pdata[i];
+
+        v->seen = autod_read(v);
+        if (!v->seen && v->vm.dom) {
+            /* the domain stopped (or libvirtd is away): forget it */
+            g_message("%s: gone", v->vm.name);
+            g_ptr_array_remove_index(a->vms, i--);
+            continue;
+        }
+        held += v->seen ? v->arb.actual : 0;
+    }
+
+    /* What the host can give its VMs. */
+    supply = avail >= 0 ? avail + held - a->reserve : held;
+    if (a->psi_threshold > 0 && psi >= a->psi_threshold) {
+        supply = MIN(supply, held - held / 100 * AUTOD_SQUEEZE_PCT);
+    }
+    if (a->budget) {
+        supply = MIN(supply, a->budget);
+    }
+
+    arb = g_new0(UbfArbiterVm, a->vms->len);
+    for (i = 0; i < a->vms->len; i++) {
+        AutodVm *v = a->vms->pdata[i];
+
+        if (v->seen) {
+            arb[n++] = v->arb;
+        }
+    }
+    short_host = ubf_arbiter_divide(arb, n, MAX(supply, 0));
+    for (i = 0, n = 0; i < a->vms->len; i++) {
+        AutodVm *v = a->vms->pdata[i];
+
+        if (v->seen) {
+            v->arb = arb[n++];
+        }
+    }
+    autod_apply(a, supply);
+    if (short_host != a->was_short) {
+        g_message(short_host ? "host short: %" G_GINT64_FORMAT " MiB to give;"
+                  " ceilings set by weight" : "host no longer short (%"
+                  G_GINT64_FORMAT " MiB to give): ceilings lifted",
+                  supply >> 20);
+    }
+    a->was_short = short_host;
+    autod_write_state(a, supply, avail, psi, short_host);
+}
+
+static gboolean autod_signal(gpointer opaque)
+{
+    ((Autod *)opaque)->quit = TRUE;
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean autod_parse_size(const char *what, const char *text,
+                                 gint64 *out)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (!text) {
+        return TRUE;
+    }
+    if (!strcmp(text, "0")) {
+        *out = 0;               /* no budget, no reserve */
+        return TRUE;
+    }
+    if (!ubf_size_parse(text, 0, out, &err) || *out < 0) {
+        fprintf(stderr, "ubf-autod: %s: %s\n", what,
+                err ? err->message : "expects a size");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The config file's [autod] group; options given on the command line win. */
+static gboolean autod_load_config(const char *path, char **budget,
+                                  char **reserve, int *interval,
+                                  double *psi, char **state, char ***uris)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) err = NULL;
+
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &err)) {
+        fprintf(stderr, "ubf-autod: %s: %s\n", path, err->message);
+        return FALSE;
+    }
+#define AUTOD_STR(key, var) \
+    if (!*(var)) { \
+        *(var) = g_key_file_get_string(kf, "autod", key, NULL); \
+    }
+    AUTOD_STR("budget", budget);
+    AUTOD_STR("reserve", reserve);
+    AUTOD_STR("state", state);
+#undef AUTOD_STR
+    if (!*interval && g_key_file_has_key(kf, "autod", "interval", NULL)) {
+        *interval = g_key_file_get_integer(kf, "autod", "interval", NULL);
+    }
+    if (*psi < 0 && g_key_file_has_key(kf, "autod", "psi-threshold", NULL)) {
+        *psi = g_key_file_get_double(kf, "autod", "psi-threshold", NULL);
+    }
+    if (!*uris) {
+        *uris = g_key_file_get_string_list(kf, "autod", "connect", NULL,
+                                           NULL);
+    }
+    return TRUE;
+}
+
+int main(int argc, char **argv)
+{
+    g_autofree char *config = NULL, *budget = NULL, *reserve = NULL;
+    g_autofree char *state = NULL;
+    g_auto(GStrv) qmp_paths = NULL;
+    int interval = 0, count = 0, cycles;
+    double psi = -1;
+    GOptionEntry entries[] = {
+        { "connect", 'c', 0, G_OPTION_ARG_STRING_ARRAY, NULL,
+          "libvirt connection URI (repeat for several)", "URI" },
+        { "qmp", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &qmp_paths,
+          "QMP socket of a VM, optionally named (repeat)", "[NAME=]PATH" },
+        { "config", 0, 0, G_OPTION_ARG_FILENAME, &config,
+          "configuration file ([autod] group)", "FILE" },
+        { "budget", 0, 0, G_OPTION_ARG_STRING, &budget,
+          "most memory the VMs may have in all (default: no budget)",
+          "SIZE" },
+        { "reserve", 0, 0, G_OPTION_ARG_STRING, &reserve,
+          "memory kept for the host (default 1G)", "SIZE" },
+        { "interval", 0, 0, G_OPTION_ARG_INT, &interval,
+          "one cycle every MS milliseconds, 100-60000 (default 1000)", "MS" },
+        { "psi-threshold", 0, 0, G_OPTION_ARG_DOUBLE, &psi,
+          "squeeze the VMs while memory pressure (some avg10) is at or "
+          "above PCT, 0 to 100, 0: never (default 10)", "PCT" },
+        { "state", 0, 0, G_OPTION_ARG_FILENAME, &state,
+          "where each cycle's view goes (default "
+          AUTOD_DEFAULT_STATE ")", "FILE" },
+        { "count", 0, 0, G_OPTION_ARG_INT, &count,
+          "stop after N cycles (default: never)", "N" },
+        { NULL }
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_autoptr(GError) err = NULL;
+    g_auto(GStrv) uris = NULL;
+    Autod a = { 0 };
+    guint i;
+
+    entries[0].arg_data = &uris;
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_summary(ctx, "Divide a host's memory among its "
+                                 "VMs' automatic sizing, by weight.");
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, "ubf-autod: %s\n", err->message);
+        return 1;
+    }
+    if (config && !autod_load_config(config, &budget, &reserve, &interval,
+                                     &psi, &state, &uris)) {
+        return 1;
+    }
+    a.reserve = 1024 * 1024 * 1024LL;
+    if (!autod_parse_size("budget", budget, &a.budget) ||
+        !autod_parse_size("reserve", reserve, &a.reserve)) {
+        return 1;
+    }
+    a.interval_ms = interval ? interval : 1000;
+    a.psi_threshold = psi < 0 ? 10 : psi;
+    if (a.interval_ms < 100 || a.interval_ms > 60000) {
+        fprintf(stderr, "ubf-autod: interval expects 100 to 60000 (ms)\n");
+        return 1;
+    }
+    if (a.psi_threshold > 100) {
+        fprintf(stderr, "ubf-autod: psi-threshold expects 0 to 100 (%%)\n");
+        return 1;
+    }
+    if ((!uris || !uris[0]) && (!qmp_paths || !qmp_paths[0])) {
+        fprintf(stderr, "ubf-autod: no VMs: give -c URI or --qmp PATH\n");
+        return 1;
+    }
+    a.uris = uris;
+    a.state_path = state ? state : (char *)AUTOD_DEFAULT_STATE;
+    a.vms = g_ptr_array_new_with_free_func(autod_vm_free);
+    a.uris_down = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                        NULL);
+    virSetErrorFunc(NULL, autod_quiet);
+    signal(SIGPIPE, SIG_IGN);
+    for (i = 0; qmp_paths && qmp_paths[i]; i++) {
+        AutodVm *v = g_new0(AutodVm, 1);
+        char *eq = strchr(qmp_paths[i], '=');
+        g_autofree char *name = eq && eq != qmp_paths[i] ?
+            g_strndup(qmp_paths[i], eq - qmp_paths[i]) : NULL;
+
+        ubf_vm_target_init_qmp(&v->vm, name, name ? eq + 1 : qmp_paths[i]);
+        v->last_demand = -1;
+        g_ptr_array_add(a.vms, v);
+    }
+    g_unix_signal_add(SIGTERM, autod_signal, &a);
+    g_unix_signal_add(SIGINT, autod_signal, &a);
+    g_message("budget %" G_GINT64_FORMAT " MiB, reserve %" G_GINT64_FORMAT
+              " MiB, every %d ms, PSI threshold %.1f %%", a.budget >> 20,
+              a.reserve >> 20, a.interval_ms, a.psi_threshold);
+
+    for (cycles = 0; !a.quit && (!count || cycles < count); cycles++) {
+        gint64 next = g_get_monotonic_time() + a.interval_ms * 1000LL;
+
+        autod_cycle(&a);
+        while (!a.quit && g_get_monotonic_time() < next) {
+            g_main_context_iteration(NULL, FALSE);
+            g_usleep(MIN(50000, MAX(next - g_get_monotonic_time(), 0)));
+        }
+    }
+    /* Leave nothing behind: every ceiling we set goes. */
+    for (i = 0; i < a.vms->len; i++) {
+        AutodVm *v = a.vms->pdata[i];
+
+        if (autod_read(v)) {
+            autod_set_ceiling(v, 0);
+        }
+    }
+    g_message("stopped: ceilings lifted");
+    g_ptr_array_free(a.vms, TRUE);
+    g_hash_table_destroy(a.uris_down);
+    return 0;
+}
