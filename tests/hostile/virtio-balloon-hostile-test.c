@@ -13,6 +13,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/bswap.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
 #include "standard-headers/linux/virtio_balloon.h"
@@ -76,6 +77,23 @@ static void vb_start_ram(VB *b, int64_t ram)
 static void vb_start(VB *b)
 {
     vb_start_ram(b, VB_RAM);
+}
+
+/* One statistics buffer, (tag, value) pairs as a guest driver sends. */
+static void vb_send_stats(VB *b, const uint16_t *tags, const uint64_t *vals,
+                          int n)
+{
+    uint8_t buf[10 * VIRTIO_BALLOON_S_NR];
+    int i;
+
+    g_assert(n <= VIRTIO_BALLOON_S_NR);
+    for (i = 0; i < n; i++) {
+        stw_le_p(buf + 10 * i, tags[i]);
+        stq_le_p(buf + 10 * i + 2, vals[i]);
+    }
+    qtest_memwrite(b->vm.qts, b->buf, buf, 10 * n);
+    /* the device holds it until it polls again: no completion to wait */
+    hostile_vm_submit(&b->vm, b->svq, b->buf, 10 * n, 0, 0);
 }
 
 static void vb_stop(VB *b)
@@ -416,6 +434,70 @@ static void test_stats_flood(void)
 }
 
 /*
+ * Automatic sizing on a guest that lies in its statistics: claiming to
+ * use all it has (and OOM kills climbing) gets it its maximum, never
+ * more; claiming to use nothing takes it down to its minimum, never
+ * less, and only after the 10 s hold.  (UINT64_MAX is the device's
+ * "not reported": a guest sending it gets no decision at all.)
+ */
+static void test_stats_lie(void)
+{
+    static const uint16_t greedy_tags[] = {
+        VIRTIO_BALLOON_S_MEMTOT, VIRTIO_BALLOON_S_AVAIL,
+        VIRTIO_BALLOON_S_OOM_KILL,
+    };
+    static const uint16_t modest_tags[] = {
+        VIRTIO_BALLOON_S_MEMTOT, VIRTIO_BALLOON_S_AVAIL,
+    };
+    QDict *info, *au;
+    VB b;
+    int i;
+
+    b.ram = VB_RAM;
+    hostile_vm_start(&b.vm, "-m 512M -device virtio-balloon-pci,id=b0,"
+                     "disable-legacy=on,addr=04.0 -object balloon-frontend,"
+                     "id=bf0,auto=on,auto-minimum=128M,auto-maximum=384M");
+    vb_driver_init(&b);
+    b.buf = guest_alloc(&b.vm.alloc, VB_BUF_PFNS * 4);
+
+    for (i = 0; i < 5; i++) {
+        uint64_t vals[] = { UINT64_MAX - 1, 0, (uint64_t)i * 1000 };
+
+        vb_send_stats(&b, greedy_tags, vals, 3);
+        hostile_vm_step_ms(&b.vm, 1000);
+    }
+    info = hostile_vm_query_resize(&b.vm);
+    au = qdict_get_qdict(info, "automatic");
+    g_assert_cmpint(qdict_get_int(info, "target"), ==, 384 * VB_MIB);
+    g_assert_cmpstr(qdict_get_str(au, "reason"), ==, "maximum");
+    qobject_unref(info);
+
+    for (i = 0; i < 9; i++) {
+        uint64_t vals[] = { 0, UINT64_MAX - 1 };
+
+        vb_send_stats(&b, modest_tags, vals, 2);
+        hostile_vm_step_ms(&b.vm, 1000);
+    }
+    info = hostile_vm_query_resize(&b.vm);
+    g_assert_cmpint(qdict_get_int(info, "target"), ==, 384 * VB_MIB);
+    qobject_unref(info);
+    for (i = 0; i < 30; i++) {
+        uint64_t vals[] = { 0, UINT64_MAX - 1 };
+
+        vb_send_stats(&b, modest_tags, vals, 2);
+        hostile_vm_step_ms(&b.vm, 1000);
+    }
+    info = hostile_vm_query_resize(&b.vm);
+    au = qdict_get_qdict(info, "automatic");
+    g_assert_cmpint(qdict_get_int(info, "target"), ==, 128 * VB_MIB);
+    g_assert_cmpstr(qdict_get_str(au, "reason"), ==, "minimum");
+    g_assert_cmpint(qdict_get_int(au, "demand"), ==, 0);
+    qobject_unref(info);
+    hostile_vm_assert_bounded(&b.vm, VB_MAX_GROWTH_KIB, 0);
+    vb_stop(&b);
+}
+
+/*
  * 'actual' written with garbage: the size stays what the guest holds,
  * and BALLOON_CHANGE, which libvirt listens to, stays rate-limited.
  */
@@ -465,6 +547,7 @@ int main(int argc, char **argv)
         { "reset-while-holding", test_reset_while_holding },
         { "stats-flood", test_stats_flood },
         { "garbage-actual", test_garbage_actual },
+        { "stats-lie-auto", test_stats_lie },
     };
     size_t i;
 
