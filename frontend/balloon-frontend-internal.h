@@ -21,7 +21,7 @@ typedef struct BalloonFrontendSettings {
     int64_t floor;              /* bytes */
     int64_t stall_ms;
     int policy;                 /* BalloonFrontendPolicy */
-    int prefer_node;
+    int32_t prefer_node;
     /* Automatic sizing (auto-size.h): */
     bool auto_enabled;
     int64_t auto_minimum;       /* bytes, 0: the least backends reach */

@@ -100,30 +100,6 @@ bool balloon_frontend_object_load_settings(const BalloonFrontendSettings *s,
     return !*errp;
 }
 
-static void frontend_object_get_floor(Object *obj, Visitor *v,
-                                      const char *name, void *opaque,
-                                      Error **errp)
-{
-    uint64_t value = BALLOON_FRONTEND_OBJECT(obj)->settings.floor;
-
-    visit_type_size(v, name, &value, errp);
-}
-
-static void frontend_object_set_floor(Object *obj, Visitor *v,
-                                      const char *name, void *opaque,
-                                      Error **errp)
-{
-    BalloonFrontendObject *bfo = BALLOON_FRONTEND_OBJECT(obj);
-    BalloonFrontendSettings s = bfo->settings;
-    uint64_t value;
-
-    if (!visit_type_size(v, name, &value, errp)) {
-        return;
-    }
-    s.floor = MIN(value, INT64_MAX);
-    frontend_object_update(bfo, &s, errp);
-}
-
 static void frontend_object_get_stall(Object *obj, Visitor *v,
                                       const char *name, void *opaque,
                                       Error **errp)
@@ -175,30 +151,6 @@ static void frontend_object_set_policy(Object *obj, Visitor *v,
     frontend_object_update(bfo, &s, errp);
 }
 
-static void frontend_object_get_prefer(Object *obj, Visitor *v,
-                                       const char *name, void *opaque,
-                                       Error **errp)
-{
-    uint32_t value = BALLOON_FRONTEND_OBJECT(obj)->settings.prefer_node;
-
-    visit_type_uint32(v, name, &value, errp);
-}
-
-static void frontend_object_set_prefer(Object *obj, Visitor *v,
-                                       const char *name, void *opaque,
-                                       Error **errp)
-{
-    BalloonFrontendObject *bfo = BALLOON_FRONTEND_OBJECT(obj);
-    BalloonFrontendSettings s = bfo->settings;
-    int64_t value;
-
-    if (!visit_type_int(v, name, &value, errp)) {
-        return;
-    }
-    s.prefer_node = MIN(MAX(value, -1), RESIZE_ENGINE_MAX_NODES);
-    frontend_object_update(bfo, &s, errp);
-}
-
 static bool frontend_object_get_auto(Object *obj, Error **errp)
 {
     return BALLOON_FRONTEND_OBJECT(obj)->settings.auto_enabled;
@@ -213,10 +165,13 @@ static void frontend_object_set_auto(Object *obj, bool value, Error **errp)
     frontend_object_update(bfo, &s, errp);
 }
 
-/* The auto-* numbers: @opaque is the field's offset in the settings. */
-static void frontend_object_get_auto_size(Object *obj, Visitor *v,
-                                          const char *name, void *opaque,
-                                          Error **errp)
+/*
+ * The size and integer settings (floor, prefer-node, auto-*): @opaque is
+ * the field's offset in BalloonFrontendSettings.
+ */
+static void frontend_object_get_size(Object *obj, Visitor *v,
+                                     const char *name, void *opaque,
+                                     Error **errp)
 {
     BalloonFrontendSettings *s = &BALLOON_FRONTEND_OBJECT(obj)->settings;
     uint64_t value = *(int64_t *)((char *)s + (uintptr_t)opaque);
@@ -224,9 +179,9 @@ static void frontend_object_get_auto_size(Object *obj, Visitor *v,
     visit_type_size(v, name, &value, errp);
 }
 
-static void frontend_object_set_auto_size(Object *obj, Visitor *v,
-                                          const char *name, void *opaque,
-                                          Error **errp)
+static void frontend_object_set_size(Object *obj, Visitor *v,
+                                     const char *name, void *opaque,
+                                     Error **errp)
 {
     BalloonFrontendObject *bfo = BALLOON_FRONTEND_OBJECT(obj);
     BalloonFrontendSettings s = bfo->settings;
@@ -239,9 +194,9 @@ static void frontend_object_set_auto_size(Object *obj, Visitor *v,
     frontend_object_update(bfo, &s, errp);
 }
 
-static void frontend_object_get_auto_int(Object *obj, Visitor *v,
-                                         const char *name, void *opaque,
-                                         Error **errp)
+static void frontend_object_get_int(Object *obj, Visitor *v,
+                                    const char *name, void *opaque,
+                                    Error **errp)
 {
     BalloonFrontendSettings *s = &BALLOON_FRONTEND_OBJECT(obj)->settings;
     uint32_t value = *(int32_t *)((char *)s + (uintptr_t)opaque);
@@ -249,9 +204,9 @@ static void frontend_object_get_auto_int(Object *obj, Visitor *v,
     visit_type_uint32(v, name, &value, errp);
 }
 
-static void frontend_object_set_auto_int(Object *obj, Visitor *v,
-                                         const char *name, void *opaque,
-                                         Error **errp)
+static void frontend_object_set_int(Object *obj, Visitor *v,
+                                    const char *name, void *opaque,
+                                    Error **errp)
 {
     BalloonFrontendObject *bfo = BALLOON_FRONTEND_OBJECT(obj);
     BalloonFrontendSettings s = bfo->settings;
@@ -305,8 +260,10 @@ static void frontend_object_class_init(ObjectClass *oc, void *data)
 
     ucc->complete = frontend_object_complete;
     object_class_property_add(oc, FRONTEND_OBJECT_FLOOR_PROP, "size",
-                              frontend_object_get_floor,
-                              frontend_object_set_floor, NULL, NULL);
+                              frontend_object_get_size,
+                              frontend_object_set_size, NULL,
+                              (void *)offsetof(BalloonFrontendSettings,
+                                               floor));
     object_class_property_set_description(oc, FRONTEND_OBJECT_FLOOR_PROP,
         "Smallest guest size a resize request may ask for, in bytes");
     object_class_property_add(oc, FRONTEND_OBJECT_STALL_PROP, "uint32",
@@ -321,8 +278,10 @@ static void frontend_object_class_init(ObjectClass *oc, void *data)
     object_class_property_set_description(oc, FRONTEND_OBJECT_POLICY_PROP,
         "How memory is shared among NUMA nodes: proportional, fill, prefer");
     object_class_property_add(oc, FRONTEND_OBJECT_PREFER_PROP, "uint32",
-                              frontend_object_get_prefer,
-                              frontend_object_set_prefer, NULL, NULL);
+                              frontend_object_get_int,
+                              frontend_object_set_int, NULL,
+                              (void *)offsetof(BalloonFrontendSettings,
+                                               prefer_node));
     object_class_property_set_description(oc, FRONTEND_OBJECT_PREFER_PROP,
         "The node the prefer policy fills first");
     object_class_property_add_bool(oc, FRONTEND_OBJECT_AUTO_PROP,
@@ -331,38 +290,38 @@ static void frontend_object_class_init(ObjectClass *oc, void *data)
     object_class_property_set_description(oc, FRONTEND_OBJECT_AUTO_PROP,
         "Resize the guest automatically to its demand plus a buffer");
     object_class_property_add(oc, FRONTEND_OBJECT_AUTO_MIN_PROP, "size",
-                              frontend_object_get_auto_size,
-                              frontend_object_set_auto_size, NULL,
+                              frontend_object_get_size,
+                              frontend_object_set_size, NULL,
                               (void *)offsetof(BalloonFrontendSettings,
                                                auto_minimum));
     object_class_property_set_description(oc, FRONTEND_OBJECT_AUTO_MIN_PROP,
         "Smallest size automatic sizing sets (0: the least reachable)");
     object_class_property_add(oc, FRONTEND_OBJECT_AUTO_MAX_PROP, "size",
-                              frontend_object_get_auto_size,
-                              frontend_object_set_auto_size, NULL,
+                              frontend_object_get_size,
+                              frontend_object_set_size, NULL,
                               (void *)offsetof(BalloonFrontendSettings,
                                                auto_maximum));
     object_class_property_set_description(oc, FRONTEND_OBJECT_AUTO_MAX_PROP,
         "Largest size automatic sizing sets (0: the most reachable)");
     object_class_property_add(oc, FRONTEND_OBJECT_AUTO_CEILING_PROP, "size",
-                              frontend_object_get_auto_size,
-                              frontend_object_set_auto_size, NULL,
+                              frontend_object_get_size,
+                              frontend_object_set_size, NULL,
                               (void *)offsetof(BalloonFrontendSettings,
                                                auto_ceiling));
     object_class_property_set_description(oc,
         FRONTEND_OBJECT_AUTO_CEILING_PROP,
         "A host's limit on automatic sizing, at least auto-minimum (0: none)");
     object_class_property_add(oc, FRONTEND_OBJECT_AUTO_BUFFER_PROP, "uint32",
-                              frontend_object_get_auto_int,
-                              frontend_object_set_auto_int, NULL,
+                              frontend_object_get_int,
+                              frontend_object_set_int, NULL,
                               (void *)offsetof(BalloonFrontendSettings,
                                                auto_buffer));
     object_class_property_set_description(oc,
         FRONTEND_OBJECT_AUTO_BUFFER_PROP,
         "Free memory automatic sizing keeps, in percent of the demand");
     object_class_property_add(oc, FRONTEND_OBJECT_AUTO_WEIGHT_PROP, "uint32",
-                              frontend_object_get_auto_int,
-                              frontend_object_set_auto_int, NULL,
+                              frontend_object_get_int,
+                              frontend_object_set_int, NULL,
                               (void *)offsetof(BalloonFrontendSettings,
                                                auto_weight));
     object_class_property_set_description(oc,
