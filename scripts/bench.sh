@@ -50,5 +50,8 @@ if [ "$(cat "$out/ubf-bench.rc")" != 0 ]; then
     exit 1
 fi
 "$here/plot-bench.py" "$out/series.csv" "$out/resize.png"
-echo "== results in $out: results.json, resize.png, series.csv"
+if [ -s "$out/auto-series.csv" ]; then
+    "$here/plot-auto.py" "$out/auto-series.csv" "$out/auto.png"
+fi
+echo "== results in $out: results.json, resize.png, auto.png, series.csv"
 cat "$out/results.json"

@@ -961,6 +961,224 @@ static void bench_migration(Bench *b, const char *baseline_hv)
     }
 }
 
+/* ---- 8. Automatic sizing against a MoM-like policy and a static VM ---- */
+
+#define AUTO_MIN_MIB 768
+#define AUTO_MAX_MIB 3072
+#define AUTO_PEAK_MIB 1536
+#define AUTO_WINDOW_S 120       /* from the workload's start */
+#define MOM_PERIOD_US (10 * G_USEC_PER_SEC)
+#define MOM_STEP_MIB (AUTO_MAX_MIB * 5 / 100)
+
+typedef struct AutoRun {
+    const char *policy;
+    guint64 static_mib;         /* static: the VM's size */
+    gint64 oom_kills;
+    const char *result;
+    GArray *latency_s;          /* shortfall -> first growth */
+    double avg_mib, peak_mib, peak_demand_mib, return_s;
+} AutoRun;
+
+static JsonObject *bench_agent(UbfVm *vm, const char *command)
+{
+    g_autoptr(GError) err = NULL;
+    JsonObject *ret = ubf_agent_command(ubf_vm_agent(vm), command, 30000,
+                                        &err);
+
+    die_on(err, command);
+    return ret;
+}
+
+/*
+ * MoM's default balloon rule, every 10 s: the guest's free memory below
+ * 20 % of its size: give it 5 % of its maximum; above 40 %: take 5 %.
+ */
+static void bench_mom_step(UbfVm *vm, gint64 actual_mib, gint64 avail_mib)
+{
+    g_autofree char *args = NULL;
+    gint64 want = actual_mib;
+
+    if (avail_mib * 100 < actual_mib * 20) {
+        want = MIN(actual_mib + MOM_STEP_MIB, AUTO_MAX_MIB);
+    } else if (avail_mib * 100 > actual_mib * 40) {
+        want = MAX(actual_mib - MOM_STEP_MIB, AUTO_MIN_MIB);
+    }
+    if (want != actual_mib) {
+        args = g_strdup_printf("{\"value\": %" G_GINT64_FORMAT "}",
+                               want * MIB);
+        qmp_ok(vm, "balloon", args);
+    }
+}
+
+static void bench_auto_one(Bench *b, FILE *csv, AutoRun *r)
+{
+    bool ours = !strcmp(r->policy, "ours");
+    bool mom = !strcmp(r->policy, "mom");
+    const char *auto_obj[] = {
+        "-object", "balloon-frontend,id=bf0,auto=on,auto-minimum=768M,"
+        "auto-maximum=3G", NULL };
+    UbfVmConfig cfg = {
+        .qemu = b->ours,
+        /* static: sized for the peak, never resized */
+        .boot_mib = mom || ours ? 1024 : r->static_mib,
+        .virtio_balloon = TRUE,
+        .virtio_mem_mib = mom || ours ? 2048 : 0,
+        .modules = mom || ours ? "virtio_balloon,virtio_mem"
+                               : "virtio_balloon",
+        .extra = ours ? auto_obj : NULL,
+    };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(UbfVm) vm = ubf_vm_start(&cfg, &err);
+    g_autoptr(JsonObject) st0 = NULL;
+    gint64 t0, t_end = -1, next_mom, sum = 0, before_mib;
+    gint64 short_since = -1, short_size = 0;
+    int n = 0;
+
+    die_on(err, "start");
+    if (mom) {
+        qmp_ok(vm, "balloon", "{\"value\": 805306368}");
+    }
+    if (!ours) {
+        /* ours settles to its minimum by itself; the others are there */
+        g_usleep(2 * G_USEC_PER_SEC);
+    } else {
+        while (ubf_vm_qmp_int(vm, "query-balloon", "actual", &err) >
+               AUTO_MIN_MIB * MIB) {
+            die_on(err, "query-balloon");
+            g_usleep(250 * 1000);
+        }
+    }
+    before_mib = ubf_vm_qmp_int(vm, "query-balloon", "actual", &err) / MIB;
+    st0 = bench_agent(vm, "workload-status");
+    json_object_unref(bench_agent(vm, "workload 64 1536 15"));
+    t0 = g_get_monotonic_time();
+    next_mom = t0 + MOM_PERIOD_US;
+    r->latency_s = g_array_new(FALSE, FALSE, sizeof(double));
+    r->return_s = -1;
+    for (;;) {
+        gint64 now = g_get_monotonic_time();
+        double t = (now - t0) / 1e6;
+        gint64 actual = ubf_vm_qmp_int(vm, "query-balloon", "actual", &err);
+        g_autoptr(JsonObject) mi = bench_agent(vm, "meminfo");
+        gint64 avail = json_object_get_int_member(mi, "memavailable_kib") *
+                       1024;
+        gint64 demand = actual - avail;
+
+        die_on(err, "query-balloon");
+        fprintf(csv, "%s,%.2f,%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT "\n",
+                r->policy, t, actual / MIB, MAX(demand, 0) / MIB);
+        sum += actual / MIB;
+        n++;
+        r->peak_mib = MAX(r->peak_mib, actual / MIB);
+        r->peak_demand_mib = MAX(r->peak_demand_mib, demand / MIB);
+        /* a shortfall: less free than 20 % of the demand */
+        if (short_since < 0 && avail * 5 < demand) {
+            short_since = now;
+            short_size = actual;
+        } else if (short_since >= 0 && actual > short_size) {
+            double lat = (now - short_since) / 1e6;
+
+            g_array_append_val(r->latency_s, lat);
+            short_since = -1;
+        } else if (short_since >= 0 && avail * 5 >= demand) {
+            short_since = -1;       /* it passed without growing */
+        }
+        if (mom && now >= next_mom) {
+            bench_mom_step(vm, actual / MIB, avail / MIB);
+            next_mom += MOM_PERIOD_US;
+        }
+        if (t_end < 0) {
+            g_autoptr(JsonObject) st = bench_agent(vm, "workload-status");
+
+            if (!json_object_get_boolean_member(st, "running")) {
+                t_end = now;
+                r->result = g_intern_string(
+                    json_object_get_string_member(st, "result"));
+                r->oom_kills = json_object_get_int_member(st, "oom_kills") -
+                               json_object_get_int_member(st0, "oom_kills");
+            }
+        } else if (r->return_s < 0 &&
+                   actual / MIB <= MAX(before_mib, AUTO_MIN_MIB) + 64) {
+            r->return_s = (now - t_end) / 1e6;
+        }
+        if (t >= AUTO_WINDOW_S) {
+            break;
+        }
+        g_usleep(250 * 1000);
+    }
+    r->avg_mib = n ? (double)sum / n : 0;
+    if (!r->result) {
+        r->result = "still running";
+    }
+}
+
+static void bench_auto(Bench *b)
+{
+    static AutoRun runs[] = {
+        { .policy = "ours" }, { .policy = "mom" }, { .policy = "static" },
+    };
+    g_autofree char *path = g_build_filename(b->outdir, "auto-series.csv",
+                                             NULL);
+    FILE *csv = fopen(path, "w");
+    guint i;
+
+    if (!csv) {
+        perror(path);
+        exit(1);
+    }
+    fprintf(csv, "policy,t_s,size_mib,demand_mib\n");
+    for (i = 0; i < G_N_ELEMENTS(runs); i++) {
+        AutoRun *r = &runs[i];
+        g_autofree char *key = NULL;
+
+        /*
+         * The static VM is sized for the peak as ours measured it: its
+         * peak demand plus the same 20 % buffer, in 128 MiB.
+         */
+        r->static_mib = ((guint64)(runs[0].peak_demand_mib * 1.2) + 127) /
+                        128 * 128;
+        bench_auto_one(b, csv, r);
+        if (r->latency_s->len) {
+            g_autofree char *lat = g_strdup_printf(
+                "%u shortfalls, ->growth p50 %.1f s p99 %.1f s",
+                r->latency_s->len, percentile(r->latency_s, 0.5),
+                percentile(r->latency_s, 0.99));
+
+            key = g_steal_pointer(&lat);
+        } else {
+            key = g_strdup("no shortfall");
+        }
+        printf("  %-7s workload %s, OOM kills %" G_GINT64_FORMAT ", %s, "
+               "average %.0f MiB (peak %.0f), returned in %.1f s\n",
+               r->policy, r->result, r->oom_kills, key, r->avg_mib,
+               r->peak_mib, r->return_s);
+        g_free(key);
+        key = g_strdup_printf("auto_%s_oom_kills", r->policy);
+        json_num(b, key, r->oom_kills);
+        g_free(key);
+        key = g_strdup_printf("auto_%s_growth_p50_s", r->policy);
+        json_num(b, key, r->latency_s->len ? percentile(r->latency_s, 0.5)
+                                           : -1);
+        g_free(key);
+        key = g_strdup_printf("auto_%s_growth_p99_s", r->policy);
+        json_num(b, key, r->latency_s->len ? percentile(r->latency_s, 0.99)
+                                           : -1);
+        g_free(key);
+        key = g_strdup_printf("auto_%s_avg_mib", r->policy);
+        json_num(b, key, r->avg_mib);
+        g_free(key);
+        key = g_strdup_printf("auto_%s_return_s", r->policy);
+        json_num(b, key, r->return_s);
+        g_array_free(r->latency_s, TRUE);
+    }
+    printf("  static VM: %" G_GUINT64_FORMAT " MiB (ours' peak demand %.0f"
+           " MiB + 20 %%); ours averages %.2fx its memory\n",
+           runs[2].static_mib, runs[0].peak_demand_mib,
+           runs[0].avg_mib / runs[2].avg_mib);
+    json_num(b, "auto_ours_vs_static", runs[0].avg_mib / runs[2].avg_mib);
+    fclose(csv);
+}
+
 /* Is part @name asked for (all are without --only)? */
 static bool bench_wanted(const char *only, const char *name)
 {
@@ -993,7 +1211,7 @@ int main(int argc, char **argv)
           "bench-range's JSON line, merged in", "JSON" },
         { "only", 0, 0, G_OPTION_ARG_STRING, &only,
           "run only these parts (comma list: latency, resize, cpu, memory, "
-          "scale, hv, migration)",
+          "scale, hv, migration, auto)",
           "PARTS" },
         { NULL }
     };
@@ -1062,6 +1280,12 @@ int main(int argc, char **argv)
         printf("Migration (ours and stock, same guests; the bytes of our "
                "sections in the stream):\n");
         bench_migration(&b, baseline_hv);
+    }
+    if (bench_wanted(only, "auto")) {
+        printf("Automatic sizing, one workload (64 MiB/s to 1.5 GiB, 15 s, "
+               "freed; %d s): ours, MoM-like (20 %%, 5 %% per 10 s), "
+               "static:\n", AUTO_WINDOW_S);
+        bench_auto(&b);
     }
     fclose(b.series);
 

@@ -1,0 +1,51 @@
+#!/usr/bin/python3
+"""Plot ubf-bench's automatic sizing runs: for each policy (ours, a
+MoM-like one, a static VM), the guest's size and its demand over time,
+against the host's total given to the guest.
+
+Usage: plot-auto.py AUTO-SERIES.csv OUT.png
+"""
+
+import csv
+import sys
+
+import matplotlib
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def main():
+    series = {}
+    with open(sys.argv[1], newline='', encoding='utf-8') as f:
+        for row in csv.DictReader(f):
+            s = series.setdefault(row['policy'], ([], [], []))
+            s[0].append(float(row['t_s']))
+            s[1].append(float(row['size_mib']))
+            s[2].append(float(row['demand_mib']))
+
+    titles = {'ours': 'ours (demand + 20 %, at once; back slowly)',
+              'mom': 'MoM-like (free < 20 %: +5 % per 10 s)',
+              'static': 'static VM sized for the peak'}
+    policies = [p for p in ('ours', 'mom', 'static') if p in series]
+    fig, axes = plt.subplots(1, len(policies), figsize=(5 * len(policies),
+                                                        4.2), sharey=True)
+    if len(policies) == 1:
+        axes = [axes]
+    for ax, policy in zip(axes, policies):
+        t, size, demand = series[policy]
+        ax.plot(t, size, '-', label='guest size (host memory given)',
+                linewidth=2)
+        ax.plot(t, demand, '--', label="guest demand (size - MemAvailable)",
+                linewidth=1.5)
+        ax.set_title(titles.get(policy, policy), fontsize=9)
+        ax.set_xlabel('seconds since the workload started')
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc='best', fontsize=7)
+    axes[0].set_ylabel('MiB')
+    fig.suptitle('One workload: 64 MiB/s to 1.5 GiB, held 15 s, freed')
+    fig.tight_layout()
+    fig.savefig(sys.argv[2], dpi=100)
+
+
+if __name__ == '__main__':
+    main()
