@@ -3,7 +3,8 @@
  * frontend and dommemstat shows it; balloonctl -c grows a 1 GiB domain
  * past libvirt's limit and dommemstat, status --json and the guest agree;
  * resize --all over two domains; bad input gets the documented exit
- * status; balloonctl --wait outlives a libvirtd restart; the same
+ * status; ubf-autod arbitrates the domains over the connection;
+ * balloonctl --wait outlives a libvirtd restart; the same
  * commands reach hv-balloon and Linux's hv_balloon in a Windows-style
  * domain under TCG.  The test starts virtlogd and libvirtd itself (as
  * root, no systemd) when they are not running, and stops what it
@@ -398,6 +399,59 @@ static void libvirtd_restart_mid_wait(const char *name, UbfAgent *agent,
     g_assert_cmpint(wait_memtotal(agent, boot_kib), ==, boot_kib);
 }
 
+/*
+ * ubf-autod over libvirt: automatic sizing turned on in domain @name at
+ * run time (object-add), the daemon run for a few cycles on the
+ * connection: it finds the domain (and the other, without automatic
+ * sizing), sets its ceiling within the budget, and lifts it when it
+ * stops.
+ */
+static void autod_over_libvirt(const char *name)
+{
+    g_autofree char *add = g_strdup_printf(
+        "virsh -c " URI " qemu-monitor-command %s '{\"execute\": "
+        "\"object-add\", \"arguments\": {\"qom-type\": "
+        "\"balloon-frontend\", \"id\": \"bf0\", \"auto\": true, "
+        "\"auto-minimum\": 536870912}}'", name);
+    g_autofree char *query = g_strdup_printf(
+        "virsh -c " URI " qemu-monitor-command %s "
+        "'{\"execute\": \"query-memory-resize\"}'", name);
+    g_autofree char *state = g_build_filename(tmpdir, "autod.json", NULL);
+    g_autofree char *run = g_strdup_printf(
+        "%s -c " URI " --budget 2G --reserve 0 --psi-threshold 0 "
+        "--interval 200 --count 5 --state %s", g_getenv("UBF_AUTOD"), state);
+    g_autofree char *text = NULL, *out = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonArray *vms;
+    gboolean found = FALSE;
+    guint i;
+
+    g_assert_cmpint(sh(add, NULL), ==, 0);
+    g_assert_cmpint(sh(run, NULL), ==, 0);
+    g_assert_true(json_parser_load_from_file(parser, state, NULL));
+    vms = json_object_get_array_member(
+        json_node_get_object(json_parser_get_root(parser)), "vms");
+    for (i = 0; i < json_array_get_length(vms); i++) {
+        JsonObject *v = json_array_get_object_element(vms, i);
+
+        if (!strcmp(json_object_get_string_member(v, "name"), name)) {
+            found = TRUE;
+            g_assert_true(json_object_get_boolean_member(v, "managed"));
+            g_assert_cmpint(json_object_get_int_member(v, "ceiling"), >=,
+                            512 * MIB);
+            g_assert_cmpint(json_object_get_int_member(v, "ceiling"), <=,
+                            2 * GIB);
+        } else {
+            g_assert_false(json_object_get_boolean_member(v, "managed"));
+        }
+    }
+    g_assert_true(found);
+    /* stopped: the ceiling is gone */
+    g_assert_cmpint(sh(query, &out), ==, 0);
+    g_assert_nonnull(strstr(out, "\"automatic\""));
+    g_assert_null(strstr(out, "\"ceiling\""));
+}
+
 static void test_libvirt(void)
 {
     g_autofree char *a = g_strdup_printf("ubf-test-%d-a", getpid());
@@ -484,6 +538,8 @@ static void test_libvirt(void)
         g_assert_cmpint(dommemstat_actual(a, 1536 * 1024), ==, 1536 * 1024);
         g_assert_cmpint(dommemstat_actual(b, 1536 * 1024), ==, 1536 * 1024);
     }
+
+    autod_over_libvirt(a);
 
     /* libvirtd restarted while balloonctl --wait runs: nothing lost */
     if (started_daemons) {

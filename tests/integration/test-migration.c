@@ -363,6 +363,75 @@ static void test_in_flight(void)
 }
 
 /*
+ * Automatic sizing's settings and a host's ceiling migrate (paused VMs,
+ * no guest): the destination, started with the defaults, has the
+ * source's after the migration.
+ */
+static void test_auto_settings(void)
+{
+    static const char *src_extra[] = {
+        "-object", "balloon-frontend,id=bf0,auto=on,auto-minimum=512M,"
+        "auto-maximum=2G,auto-buffer=40,auto-weight=7000", NULL
+    };
+    static const char *dst_extra[] = {
+        "-object", "balloon-frontend,id=bf0", NULL
+    };
+    UbfVmConfig cfg = { .boot_mib = 1024, .virtio_balloon = TRUE,
+                        .virtio_mem_mib = 2048, .no_guest = TRUE,
+                        .extra = src_extra };
+    UbfVmConfig dcfg = cfg;
+    g_autoptr(UbfVm) src = NULL;
+    g_autoptr(UbfVm) dst = NULL;
+    g_autoptr(JsonNode) ret = NULL;
+    g_autoptr(GError) err = NULL;
+
+    src = start(&cfg);
+    ret = qmp(src, "memory-resize-auto", "{\"ceiling\": 1610612736}");
+    /* running (firmware only): a VM never started migrates as such */
+    g_clear_pointer(&ret, json_node_unref);
+    ret = qmp(src, "cont", NULL);
+    dcfg.extra = dst_extra;
+    dst = start_destination(&dcfg, NULL);
+    g_assert_false(ubf_vm_qom_get_int(dst, "/objects/bf0", "auto-weight",
+                                      &err) == 7000);
+    {
+        g_autofree char *uri = g_strdup_printf("unix:%s/migrate.sock",
+                                               ubf_vm_dir(dst));
+        gboolean done = FALSE;
+        int i;
+
+        g_assert_true(ubf_vm_migrate_start(src, dst, uri, &err));
+        for (i = 0; i < 300 && !done; i++) {
+            g_autoptr(JsonNode) st = qmp(src, "query-migrate", NULL);
+            g_autoptr(JsonNode) ds = qmp(dst, "query-status", NULL);
+
+            done = !g_strcmp0(json_object_get_string_member_with_default(
+                                  json_node_get_object(st), "status", ""),
+                              "completed") &&
+                   !g_strcmp0(json_object_get_string_member(
+                                  json_node_get_object(ds), "status"),
+                              "paused");
+            g_usleep(100 * 1000);
+        }
+        g_assert_true(done);
+    }
+    g_assert_cmpint(ubf_vm_qom_get_int(dst, "/objects/bf0", "auto-minimum",
+                                       &err), ==, 512 * MIB);
+    g_assert_cmpint(ubf_vm_qom_get_int(dst, "/objects/bf0", "auto-maximum",
+                                       &err), ==, 2 * GIB);
+    g_assert_cmpint(ubf_vm_qom_get_int(dst, "/objects/bf0", "auto-ceiling",
+                                       &err), ==, 1536 * MIB);
+    g_assert_cmpint(ubf_vm_qom_get_int(dst, "/objects/bf0", "auto-buffer",
+                                       &err), ==, 40);
+    g_assert_cmpint(ubf_vm_qom_get_int(dst, "/objects/bf0", "auto-weight",
+                                       &err), ==, 7000);
+    g_clear_pointer(&ret, json_node_unref);
+    ret = qmp(dst, "qom-get", "{\"path\": \"/objects/bf0\", "
+              "\"property\": \"auto\"}");
+    g_assert_true(json_node_get_boolean(ret));
+}
+
+/*
  * A snapshot: migrate to a file with a request in flight, restore it in
  * a new QEMU; the request completes there, and a further one too.
  */
@@ -674,6 +743,7 @@ int main(int argc, char **argv)
     g_test_add_func("/migration/virtio-balloon", test_virtio_balloon);
     g_test_add_func("/migration/virtio-mem", test_virtio_mem);
     g_test_add_func("/migration/in-flight", test_in_flight);
+    g_test_add_func("/migration/auto-settings", test_auto_settings);
     g_test_add_func("/migration/file", test_file);
     g_test_add_func("/migration/stock", test_stock);
     g_test_add_data_func("/migration/hv-balloon", GINT_TO_POINTER(FALSE),
