@@ -34,7 +34,6 @@ typedef struct FrontendAuto {
     AutoSize as;
     QEMUTimer *timer;
     BalloonFrontendSettings settings;   /* the ones in force */
-    int64_t report_age_ms;              /* of the last report used */
     /*
      * Memory the guest does not count as its own (size - its total: the
      * kernel's reservations), from the last sample where neither moved;
@@ -107,8 +106,10 @@ static void frontend_auto_sample(FrontendAuto *fa, AutoSizeSample *s)
             continue;
         }
         best_age = r.age_ms;
-        s->demand = s->size - (int64_t)MIN(r.available, (uint64_t)s->size);
-        if (r.total) {
+        if (!r.total) {
+            s->demand = s->size - (int64_t)MIN(r.available,
+                                               (uint64_t)s->size);
+        } else {
             total = MIN(r.total, (uint64_t)s->size);
             if (s->size == fa->last_size && total == fa->last_total) {
                 fa->reserved = s->size - total;
@@ -121,7 +122,6 @@ static void frontend_auto_sample(FrontendAuto *fa, AutoSizeSample *s)
         }
         s->pressure = r.pressure;
     }
-    fa->report_age_ms = best_age;
 }
 
 static void frontend_auto_tick(void *opaque)
@@ -173,7 +173,6 @@ static FrontendAuto *frontend_auto_get(void)
         fa = g_new0(FrontendAuto, 1);
         balloon_frontend_default_settings(&fa->settings);
         fa->timer = timer_new_ms(QEMU_CLOCK_VIRTUAL, frontend_auto_tick, fa);
-        fa->report_age_ms = -1;
         fa->reserved = -1;
         fa->last_warn_ms = INT64_MIN / 2;
         frontend_auto_config(fa, &fa->as.cfg, true);
