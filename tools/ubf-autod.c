@@ -70,7 +70,8 @@ typedef struct AutodVm {
 
 typedef struct Autod {
     char **uris;
-    GHashTable *uris_down;  /* URIs that failed, said once */
+    virConnectPtr *conns;   /* one per URI, kept; NULL while it is down */
+    gboolean *down;         /* its failure was said (once, until back) */
     GPtrArray *vms;         /* AutodVm */
     gint64 budget;          /* 0: none */
     gint64 reserve;
@@ -80,6 +81,14 @@ typedef struct Autod {
     gboolean was_short;
     gboolean quit;
 } Autod;
+
+static AutodVm *autod_vm_new(void)
+{
+    AutodVm *v = g_new0(AutodVm, 1);
+
+    v->last_demand = -1;
+    return v;
+}
 
 static void autod_vm_free(gpointer p)
 {
@@ -120,26 +129,46 @@ static double autod_psi(void)
     return p ? g_ascii_strtod(p + 11, NULL) : -1;
 }
 
+/*
+ * The connection to URI @u, kept from cycle to cycle (a remote URI opens
+ * an ssh or TLS session): opened again only once it died.
+ */
+static virConnectPtr autod_connection(Autod *a, guint u)
+{
+    if (a->conns[u] && virConnectIsAlive(a->conns[u]) != 1) {
+        virConnectClose(a->conns[u]);
+        a->conns[u] = NULL;
+    }
+    if (!a->conns[u]) {
+        a->conns[u] = virConnectOpen(a->uris[u]);
+        if (!a->conns[u]) {
+            if (!a->down[u]) {
+                g_warning("%s: %s (retrying every cycle)", a->uris[u],
+                          virGetLastErrorMessage());
+                a->down[u] = TRUE;
+            }
+            return NULL;
+        }
+        if (a->down[u]) {
+            g_message("%s: connected again", a->uris[u]);
+            a->down[u] = FALSE;
+        }
+    }
+    return a->conns[u];
+}
+
 /* Add the running domains of each -c URI not known yet. */
 static void autod_discover(Autod *a)
 {
     guint u;
 
     for (u = 0; a->uris && a->uris[u]; u++) {
-        virConnectPtr conn = virConnectOpen(a->uris[u]);
+        virConnectPtr conn = autod_connection(a, u);
         virDomainPtr *doms = NULL;
         int n, i;
 
         if (!conn) {
-            /* said once, until it is back */
-            if (g_hash_table_add(a->uris_down, g_strdup(a->uris[u]))) {
-                g_warning("%s: %s (retrying every cycle)", a->uris[u],
-                          virGetLastErrorMessage());
-            }
             continue;
-        }
-        if (g_hash_table_remove(a->uris_down, a->uris[u])) {
-            g_message("%s: connected again", a->uris[u]);
         }
         n = virConnectListAllDomains(conn, &doms,
                                      VIR_CONNECT_LIST_DOMAINS_ACTIVE);
@@ -155,21 +184,20 @@ static void autod_discover(Autod *a)
                 known |= v->vm.dom && !memcmp(v->vm.uuid, uuid, sizeof(uuid));
             }
             if (!known) {
-                AutodVm *v = g_new0(AutodVm, 1);
+                AutodVm *v = autod_vm_new();
                 g_autoptr(GError) err = NULL;
 
                 if (ubf_vm_target_init_domain(&v->vm, doms[i], &err)) {
-                    v->last_demand = -1;
                     g_ptr_array_add(a->vms, v);
                     continue;
                 }
                 g_warning("%s", err->message);
-                g_free(v);
+                v->vm.dom = NULL;       /* freed below, with the others */
+                autod_vm_free(v);
             }
             virDomainFree(doms[i]);
         }
         free(doms);
-        virConnectClose(conn);
     }
 }
 
@@ -253,9 +281,9 @@ static void autod_set_ceiling(AutodVm *v, gint64 ceiling)
     }
     if (ceiling) {
         g_debug("%s: ceiling %" G_GINT64_FORMAT " MiB (wants %"
-                  G_GINT64_FORMAT " MiB, needs %" G_GINT64_FORMAT
-                  " MiB, weight %u)", v->vm.name, ceiling >> 20,
-                  v->arb.want >> 20, v->arb.demand >> 20, v->arb.weight);
+                G_GINT64_FORMAT " MiB, needs %" G_GINT64_FORMAT
+                " MiB, weight %u)", v->vm.name, ceiling >> 20,
+                v->arb.want >> 20, v->arb.demand >> 20, v->arb.weight);
     } else {
         g_debug("%s: ceiling lifted", v->vm.name);
     }
@@ -557,18 +585,17 @@ int main(int argc, char **argv)
     a.uris = uris;
     a.state_path = state ? state : (char *)AUTOD_DEFAULT_STATE;
     a.vms = g_ptr_array_new_with_free_func(autod_vm_free);
-    a.uris_down = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                        NULL);
+    a.conns = g_new0(virConnectPtr, uris ? g_strv_length(uris) : 0);
+    a.down = g_new0(gboolean, uris ? g_strv_length(uris) : 0);
     virSetErrorFunc(NULL, autod_quiet);
     signal(SIGPIPE, SIG_IGN);
     for (i = 0; qmp_paths && qmp_paths[i]; i++) {
-        AutodVm *v = g_new0(AutodVm, 1);
+        AutodVm *v = autod_vm_new();
         char *eq = strchr(qmp_paths[i], '=');
         g_autofree char *name = eq && eq != qmp_paths[i] ?
             g_strndup(qmp_paths[i], eq - qmp_paths[i]) : NULL;
 
         ubf_vm_target_init_qmp(&v->vm, name, name ? eq + 1 : qmp_paths[i]);
-        v->last_demand = -1;
         g_ptr_array_add(a.vms, v);
     }
     g_unix_signal_add(SIGTERM, autod_signal, &a);
@@ -596,6 +623,12 @@ int main(int argc, char **argv)
     }
     g_message("stopped: ceilings lifted");
     g_ptr_array_free(a.vms, TRUE);
-    g_hash_table_destroy(a.uris_down);
+    for (i = 0; uris && uris[i]; i++) {
+        if (a.conns[i]) {
+            virConnectClose(a.conns[i]);
+        }
+    }
+    g_free(a.conns);
+    g_free(a.down);
     return 0;
 }
