@@ -228,36 +228,6 @@ BalloonBackend *resize_engine_active_balloon(ResizeEngine *re)
     return slot ? slot->bb : NULL;
 }
 
-bool resize_engine_limits(ResizeEngine *re, int64_t *min, int64_t *max)
-{
-    ResizeSlot *slot;
-    int64_t lo = re->base, hi = re->base, balloon_lo = 0, balloon_hi = 0;
-
-    if (QTAILQ_EMPTY(&re->backends)) {
-        return false;
-    }
-    /*
-     * Every virtio-mem device, and one balloon (the one that reaches
-     * furthest), whether or not its driver is up yet: a request beyond
-     * what the drivers connected now can do waits for the others.
-     */
-    QTAILQ_FOREACH(slot, &re->backends, next) {
-        BalloonBackendInfo info;
-
-        resize_engine_info(slot, &info);
-        if (resize_engine_is_balloon(slot)) {
-            balloon_lo = MIN(balloon_lo, info.min_size);
-            balloon_hi = MAX(balloon_hi, info.max_size);
-        } else {
-            lo += info.min_size;
-            hi += info.max_size;
-        }
-    }
-    *min = MAX(MAX(lo + balloon_lo, re->floor), RESIZE_ENGINE_PAGE);
-    *max = hi + balloon_hi;
-    return true;
-}
-
 /* Why the range is narrower than the devices offer, or NULL (for errors). */
 static char *resize_engine_limit_reasons(ResizeEngine *re)
 {
@@ -335,6 +305,117 @@ static void resize_engine_node_caps(ResizeEngine *re, ResizeNodePlan *np,
         np[n].plugged += info.size;
         np[n].gran = MAX(np[n].gran, info.granularity);
     }
+}
+
+/*
+ * Lower each node's virtio-mem capacity so that boot + plugged stays
+ * within @node_ceiling (0: no limit), in whole blocks, never below what
+ * its devices cannot unplug.
+ */
+static void resize_engine_cap_nodes(ResizeEngine *re, ResizeNodePlan *np,
+                                    int64_t node_ceiling)
+{
+    int n;
+
+    if (!node_ceiling) {
+        return;
+    }
+    for (n = 0; n < re->nb_nodes; n++) {
+        int64_t room = MAX(node_ceiling - re->node_boot[n], 0);
+
+        if (np[n].gran) {
+            room = QEMU_ALIGN_DOWN(room, (int64_t)np[n].gran);
+        }
+        np[n].cap = MAX(MIN(np[n].cap, room), np[n].floor);
+    }
+}
+
+/*
+ * The most a balloon (@info, its range up to @hi) may contribute when
+ * its hot-add must keep its node within @node_ceiling, the node's
+ * virtio-mem planned as @np[].cap: what it adds counts to its node.
+ */
+static int64_t resize_engine_cap_balloon(ResizeEngine *re,
+                                         const ResizeNodePlan *np,
+                                         const BalloonBackendInfo *info,
+                                         int64_t node_ceiling, int64_t hi)
+{
+    int n = resize_engine_node_of(re, info);
+
+    if (!node_ceiling || hi <= 0) {
+        return hi;
+    }
+    return MIN(hi, MAX(node_ceiling - re->node_boot[n] - np[n].cap, 0));
+}
+
+bool resize_engine_limits(ResizeEngine *re, int64_t *min, int64_t *max)
+{
+    return resize_engine_limits_within(re, 0, min, max);
+}
+
+bool resize_engine_limits_within(ResizeEngine *re, int64_t node_ceiling,
+                                 int64_t *min, int64_t *max)
+{
+    g_autofree ResizeNodePlan *np = NULL;
+    ResizeSlot *slot;
+    int64_t lo = re->base, hi = re->base, balloon_lo = 0, balloon_hi = 0;
+    int n;
+
+    if (QTAILQ_EMPTY(&re->backends)) {
+        return false;
+    }
+    /*
+     * Every virtio-mem device, and one balloon (the one that reaches
+     * furthest), whether or not its driver is up yet: a request beyond
+     * what the drivers connected now can do waits for the others.
+     */
+    QTAILQ_FOREACH(slot, &re->backends, next) {
+        BalloonBackendInfo info;
+
+        resize_engine_info(slot, &info);
+        if (resize_engine_is_balloon(slot)) {
+            balloon_lo = MIN(balloon_lo, info.min_size);
+            balloon_hi = MAX(balloon_hi, info.max_size);
+        } else {
+            lo += info.min_size;
+            hi += info.max_size;
+        }
+    }
+    if (node_ceiling) {
+        /* Each node's virtio-mem, then the balloon's hot-add, up to it */
+        np = g_new0(ResizeNodePlan, re->nb_nodes);
+        resize_engine_node_caps(re, np, false);
+        resize_engine_cap_nodes(re, np, node_ceiling);
+        hi = re->base;
+        balloon_hi = 0;
+        for (n = 0; n < re->nb_nodes; n++) {
+            hi += np[n].cap;
+        }
+        QTAILQ_FOREACH(slot, &re->backends, next) {
+            BalloonBackendInfo info;
+
+            if (resize_engine_is_balloon(slot)) {
+                resize_engine_info(slot, &info);
+                balloon_hi = MAX(balloon_hi, resize_engine_cap_balloon(
+                                     re, np, &info, node_ceiling,
+                                     info.max_size));
+            }
+        }
+    }
+    *min = MAX(MAX(lo + balloon_lo, re->floor), RESIZE_ENGINE_PAGE);
+    *max = MAX(hi + balloon_hi, *min);
+    return true;
+}
+
+int64_t resize_engine_node_ceiling_min(ResizeEngine *re)
+{
+    int64_t most = 0;
+    int n;
+
+    for (n = 0; n < re->nb_nodes; n++) {
+        most = MAX(most, re->node_boot[n]);
+    }
+    return most;
 }
 
 /* The order nodes are filled in: the preferred one first, then by id. */
@@ -571,6 +652,7 @@ static void resize_engine_plan(ResizeEngine *re, int64_t target,
             np[n].keep = re->node_amount[n] < 0;
         }
     } else {
+        resize_engine_cap_nodes(re, np, re->node_ceiling);
         resize_engine_distribute(re, np, MAX(want, 0), balloon != NULL);
         for (n = 0; n < re->nb_nodes; n++) {
             np[n].amount = MAX(np[n].amount, np[n].floor);
@@ -627,6 +709,8 @@ static void resize_engine_plan(ResizeEngine *re, int64_t target,
              */
             planned = MIN(binfo.size + re->balloon_growth, hi);
         } else {
+            hi = resize_engine_cap_balloon(re, np, &binfo, re->node_ceiling,
+                                           hi);
             planned = ROUND_UP(residual, (int64_t)binfo.granularity);
             planned = MAX(MIN(planned, hi), lo);
         }
@@ -1162,12 +1246,13 @@ static void resize_engine_leave(ResizeEngine *re, int64_t now_ms)
 }
 
 static bool resize_engine_request_one(ResizeEngine *re, int64_t target,
+                                      int64_t node_ceiling,
                                       const char *param, int64_t now_ms,
                                       Error **errp)
 {
     int64_t min, max;
 
-    if (!resize_engine_limits(re, &min, &max)) {
+    if (!resize_engine_limits_within(re, node_ceiling, &min, &max)) {
         error_setg(errp, "No memory resize backend is present");
         return false;
     }
@@ -1185,6 +1270,10 @@ static bool resize_engine_request_one(ResizeEngine *re, int64_t target,
 
     resize_engine_new_request(re, now_ms);
     re->by_node = false;
+    re->node_ceiling = node_ceiling;
+    if (node_ceiling) {
+        trace_resize_engine_node_ceiling(node_ceiling);
+    }
     resize_engine_plan(re, target, now_ms);
     re->ask_again = false;
     return resize_engine_start(re, target, true, now_ms, errp);
@@ -1196,7 +1285,20 @@ bool resize_engine_request(ResizeEngine *re, int64_t target,
     bool ok;
 
     resize_engine_enter(re);
-    ok = resize_engine_request_one(re, target, param, now_ms, errp);
+    ok = resize_engine_request_one(re, target, 0, param, now_ms, errp);
+    resize_engine_leave(re, now_ms);
+    return ok;
+}
+
+bool resize_engine_request_within(ResizeEngine *re, int64_t target,
+                                  int64_t node_ceiling, const char *param,
+                                  int64_t now_ms, Error **errp)
+{
+    bool ok;
+
+    resize_engine_enter(re);
+    ok = resize_engine_request_one(re, target, node_ceiling, param, now_ms,
+                                   errp);
     resize_engine_leave(re, now_ms);
     return ok;
 }
@@ -1295,6 +1397,7 @@ static bool resize_engine_request_nodes_one(ResizeEngine *re,
 
     resize_engine_new_request(re, now_ms);
     re->by_node = true;
+    re->node_ceiling = 0;
     re->strict_nodes = strict;
     re->growth_node = growth_node;
     re->balloon_growth = growth;

@@ -124,6 +124,7 @@ struct ResizeEngine {
     bool strict_nodes;              /* ...whose shortfalls stay in node */
     int64_t node_amount[RESIZE_ENGINE_MAX_NODES]; /* plugged, or -1 */
     int growth_node;                /* ...and the balloon grows this node */
+    int64_t node_ceiling;           /* no node grows past this (0: none) */
     int64_t balloon_growth;         /* ...by this much */
     ResizeState state;
     ResizePhase phase;
@@ -182,6 +183,25 @@ bool resize_engine_limits(ResizeEngine *re, int64_t *min, int64_t *max);
  */
 bool resize_engine_request(ResizeEngine *re, int64_t target,
                            const char *param, int64_t now_ms, Error **errp);
+
+/*
+ * As resize_engine_request(), but growth on each NUMA node stops at
+ * @node_ceiling bytes (boot + plugged + hot-added; 0: no limit), counting
+ * ballooned memory as given back: virtio-mem and hot-add grow only the
+ * nodes below it, a node above it is unplugged down to it.  A node's
+ * boot memory is never above it (see resize_engine_node_ceiling_min()).
+ * The limit holds for the request's replans too.
+ */
+bool resize_engine_request_within(ResizeEngine *re, int64_t target,
+                                  int64_t node_ceiling, const char *param,
+                                  int64_t now_ms, Error **errp);
+
+/* As resize_engine_limits(), for requests within @node_ceiling. */
+bool resize_engine_limits_within(ResizeEngine *re, int64_t node_ceiling,
+                                 int64_t *min, int64_t *max);
+
+/* The smallest node ceiling there can be: the largest node's boot RAM. */
+int64_t resize_engine_node_ceiling_min(ResizeEngine *re);
 
 /*
  * The sizes node @node may be asked for, with @ballooned bytes (net)

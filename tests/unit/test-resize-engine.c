@@ -644,6 +644,79 @@ static void test_node_targets(void)
     g_assert_cmpint(m[1].info.size, ==, 100 * MiB);
 }
 
+/*
+ * A node ceiling: no node grows past it, whatever the policy wants;
+ * lowered, a node above it is unplugged down to it; hot-add counts to
+ * the balloon's node.
+ */
+static void test_node_ceiling(void)
+{
+    static const int64_t boot[2] = { 512 * MiB, 512 * MiB };
+    ResizeEngine re;
+    Mock m[4], b, hv;
+    Mock *two[] = { &hv };
+    int64_t min, max;
+    Error *err = NULL;
+
+    setup_numa(&re, m, &b, RESIZE_POLICY_PREFER, 0);
+    g_assert_cmpint(resize_engine_node_ceiling_min(&re), ==, 512 * MiB);
+    g_assert_true(resize_engine_limits_within(&re, 768 * MiB, &min, &max));
+    /* node 0: 256 MiB more; nodes 1 and 3: their 512 MiB */
+    g_assert_cmpint(max, ==, BASE + 1280 * MiB);
+
+    /* prefer node 0: it stops at the ceiling, node 1 takes the rest */
+    g_assert_true(resize_engine_request_within(&re, BASE + 768 * MiB,
+                                               768 * MiB, "auto", 0,
+                                               &error_abort));
+    run_numa(&re, m, &b);
+    g_assert_cmpint(m[0].info.size, ==, 256 * MiB);
+    g_assert_cmpint(m[1].info.size, ==, 512 * MiB);
+    g_assert_cmpint(m[3].info.size, ==, 0);
+
+    /* Beyond what the nodes reach within it: refused with the range */
+    g_assert_false(resize_engine_request_within(&re, BASE + 1400 * MiB,
+                                                768 * MiB, "auto",
+                                                mock_now_ms, &err));
+    g_assert_cmpstr(error_get_pretty(err), ==, "Parameter 'auto' expects "
+                    "a guest size from 4096 to 2415919104 bytes");
+    g_clear_pointer(&err, error_free);
+
+    /* Lowered: nodes 0 and 1 give back what is above it, node 3 grows */
+    g_assert_true(resize_engine_request_within(&re, BASE + 768 * MiB,
+                                               640 * MiB, "auto",
+                                               mock_now_ms, &error_abort));
+    run_numa(&re, m, &b);
+    g_assert_cmpint(m[0].info.size, ==, 128 * MiB);     /* 512 + 128 */
+    g_assert_cmpint(m[1].info.size, ==, 384 * MiB);     /* 256 + 384 */
+    g_assert_cmpint(m[3].info.size, ==, 256 * MiB);
+    g_assert_cmpint(resize_engine_actual(&re), ==, BASE + 768 * MiB);
+
+    /* A plain request: no ceiling */
+    g_assert_true(resize_engine_request(&re, BASE + 1536 * MiB, "value",
+                                        mock_now_ms, &error_abort));
+    run_numa(&re, m, &b);
+    g_assert_cmpint(m[0].info.size, ==, 512 * MiB);
+    resize_engine_finalize(&re);
+
+    /* hv-balloon hot-adding on node 1: up to the ceiling there */
+    mock_setup(&re);
+    re.base = BASE;
+    resize_engine_set_nodes(&re, 2, boot);
+    mock_hv_balloon(&hv, "hvb0", 4 * GiB);
+    hv.info.node = 1;
+    resize_engine_add(&re, &hv.bb);
+    g_assert_true(resize_engine_limits_within(&re, GiB, &min, &max));
+    g_assert_cmpint(max, ==, BASE + 512 * MiB);
+    g_assert_true(resize_engine_request_within(&re, BASE + 512 * MiB, GiB,
+                                               "auto", 0, &error_abort));
+    mock_run(&re, two, 1, 1000);
+    g_assert_cmpint(hv.info.size, ==, 512 * MiB);
+    g_assert_false(resize_engine_request_within(&re, BASE + 640 * MiB, GiB,
+                                                "auto", mock_now_ms, &err));
+    g_clear_pointer(&err, error_free);
+    resize_engine_finalize(&re);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -670,5 +743,6 @@ int main(int argc, char **argv)
     g_test_add_func("/resize-engine/policy-fill", test_policy_fill);
     g_test_add_func("/resize-engine/policy-prefer", test_policy_prefer);
     g_test_add_func("/resize-engine/node-targets", test_node_targets);
+    g_test_add_func("/resize-engine/node-ceiling", test_node_ceiling);
     return g_test_run();
 }
