@@ -27,6 +27,7 @@ typedef struct BalloonFrontendSettings {
     int64_t auto_minimum;       /* bytes, 0: the least backends reach */
     int64_t auto_maximum;       /* bytes, 0: the most they reach */
     int64_t auto_ceiling;       /* bytes, 0: none (a host's arbitration) */
+    int64_t auto_node_maximum;  /* bytes per NUMA node, 0: none */
     int32_t auto_buffer;        /* percent of demand */
     int32_t auto_weight;
 } BalloonFrontendSettings;

@@ -328,6 +328,7 @@ void balloon_frontend_default_settings(BalloonFrontendSettings *s)
     s->auto_minimum = 0;
     s->auto_maximum = 0;
     s->auto_ceiling = 0;
+    s->auto_node_maximum = 0;
     s->auto_buffer = AUTO_SIZE_BUFFER_DEFAULT;
     s->auto_weight = AUTO_SIZE_WEIGHT_DEFAULT;
 }

@@ -59,7 +59,7 @@ static void frontend_auto_config(FrontendAuto *fa, AutoSizeConfig *cfg,
     ResizeEngine *re = balloon_frontend_get_engine();
     int64_t lo, hi;
 
-    resize_engine_limits(re, &lo, &hi);
+    resize_engine_limits_within(re, fa->settings.auto_node_maximum, &lo, &hi);
     cfg->enabled = fa->settings.auto_enabled;
     cfg->minimum = MAX(fa->settings.auto_minimum, lo);
     cfg->maximum = fa->settings.auto_maximum ?
@@ -137,8 +137,10 @@ static void frontend_auto_tick(void *opaque)
     if (auto_size_update(&fa->as, &s, &target)) {
         trace_frontend_auto_resize(auto_size_reason_name(fa->as.reason),
                                    s.size, s.demand, target);
-        if (!resize_engine_request(balloon_frontend_get_engine(), target,
-                                   "auto", s.now_ms, &err)) {
+        if (!resize_engine_request_within(balloon_frontend_get_engine(),
+                                          target,
+                                          fa->settings.auto_node_maximum,
+                                          "auto", s.now_ms, &err)) {
             /* e.g. a floor set meanwhile: decide afresh next time */
             auto_size_forget(&fa->as);
             if (s.now_ms - fa->last_warn_ms >= FRONTEND_AUTO_WARN_MS) {
@@ -181,6 +183,33 @@ static FrontendAuto *frontend_auto_get(void)
     return fa;
 }
 
+/*
+ * The per-node maximum, once the machine is ready: from the largest
+ * node's boot memory (only ballooning, which is not node-aware, could
+ * keep a node below it) to @reach, and leaving room for the minimum.
+ */
+static bool frontend_auto_check_node(const BalloonFrontendSettings *s,
+                                     int64_t reach, Error **errp)
+{
+    ResizeEngine *re = balloon_frontend_get_engine();
+    int64_t least = resize_engine_node_ceiling_min(re), lo, hi;
+
+    if (s->auto_node_maximum < least || s->auto_node_maximum > reach) {
+        error_setg(errp, "Property 'auto-node-maximum' expects 0 or a size "
+                   "from %" PRId64 " (the largest node's boot memory) to %"
+                   PRId64 " bytes", least, reach);
+        return false;
+    }
+    resize_engine_limits_within(re, s->auto_node_maximum, &lo, &hi);
+    if (s->auto_minimum > hi) {
+        error_setg(errp, "Property 'auto-node-maximum' lets the nodes reach "
+                   "%" PRId64 " bytes, below 'auto-minimum' (%" PRId64
+                   " bytes)", hi, s->auto_minimum);
+        return false;
+    }
+    return true;
+}
+
 bool frontend_auto_check(const BalloonFrontendSettings *s, int64_t reach,
                          Error **errp)
 {
@@ -209,6 +238,10 @@ bool frontend_auto_check(const BalloonFrontendSettings *s, int64_t reach,
                    s->auto_minimum);
         return false;
     }
+    if (reach >= 0 && s->auto_node_maximum &&
+        !frontend_auto_check_node(s, reach, errp)) {
+        return false;
+    }
     if (reach >= 0 && (s->auto_maximum > reach || s->auto_minimum > reach)) {
         error_setg(errp, "Property '%s' expects a size from 0 to %" PRId64
                    " bytes (the largest this VM's resize backends can "
@@ -228,6 +261,7 @@ void frontend_auto_apply(const BalloonFrontendSettings *s)
     trace_balloon_frontend_setting("auto-minimum", s->auto_minimum);
     trace_balloon_frontend_setting("auto-maximum", s->auto_maximum);
     trace_balloon_frontend_setting("auto-ceiling", s->auto_ceiling);
+    trace_balloon_frontend_setting("auto-node-maximum", s->auto_node_maximum);
     trace_balloon_frontend_setting("auto-buffer", s->auto_buffer);
     trace_balloon_frontend_setting("auto-weight", s->auto_weight);
     fa->settings = *s;
@@ -296,6 +330,10 @@ MemoryResizeAutoInfo *frontend_auto_info(void)
         info->has_ceiling = true;
         info->ceiling = fa->settings.auto_ceiling;
     }
+    if (fa->settings.auto_node_maximum) {
+        info->has_node_maximum = true;
+        info->node_maximum = fa->settings.auto_node_maximum;
+    }
     if (cfg.enabled && fa->as.demand >= 0 &&
         fa->as.reason != AUTO_SIZE_REASON_NO_REPORT) {
         info->has_demand = info->has_desired = true;
@@ -313,6 +351,7 @@ void qmp_memory_resize_auto(bool has_enabled, bool enabled,
                             bool has_minimum, uint64_t minimum,
                             bool has_maximum, uint64_t maximum,
                             bool has_ceiling, uint64_t ceiling,
+                            bool has_node_maximum, uint64_t node_maximum,
                             bool has_buffer, uint32_t buffer,
                             bool has_weight, uint32_t weight, Error **errp)
 {
@@ -335,6 +374,9 @@ void qmp_memory_resize_auto(bool has_enabled, bool enabled,
     }
     if (has_ceiling) {
         s.auto_ceiling = MIN(ceiling, INT64_MAX);
+    }
+    if (has_node_maximum) {
+        s.auto_node_maximum = MIN(node_maximum, INT64_MAX);
     }
     if (has_buffer) {
         s.auto_buffer = MIN(buffer, INT32_MAX);

@@ -218,6 +218,30 @@ static const VMStateDescription frontend_migration_auto_vmsd = {
     },
 };
 
+/*
+ * The per-node maximum, apart: a stream without it (an older frontend's)
+ * still loads, and a VM without one still goes to such a frontend.  Not
+ * named .../auto-...: a subsection whose name extends another's would be
+ * looked for among that one's subsections.
+ */
+static bool frontend_migration_auto_node_needed(void *opaque)
+{
+    const BalloonFrontendSettings *s = balloon_frontend_object_settings();
+
+    return s && s->auto_node_maximum;
+}
+
+static const VMStateDescription frontend_migration_auto_node_vmsd = {
+    .name = "balloon-frontend/settings/node-maximum",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = frontend_migration_auto_node_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_INT64(settings.auto_node_maximum, FrontendMigration),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription frontend_migration_settings_vmsd = {
     .name = "balloon-frontend/settings",
     .version_id = 1,
@@ -228,6 +252,7 @@ static const VMStateDescription frontend_migration_settings_vmsd = {
     .post_load = frontend_migration_settings_post_load,
     .subsections = (const VMStateDescription * const []) {
         &frontend_migration_auto_vmsd,
+        &frontend_migration_auto_node_vmsd,
         NULL
     },
     .fields = (const VMStateField[]) {

@@ -37,6 +37,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(BalloonFrontendObject, BALLOON_FRONTEND_OBJECT)
 #define FRONTEND_OBJECT_AUTO_MIN_PROP "auto-minimum"
 #define FRONTEND_OBJECT_AUTO_MAX_PROP "auto-maximum"
 #define FRONTEND_OBJECT_AUTO_CEILING_PROP "auto-ceiling"
+#define FRONTEND_OBJECT_AUTO_NODE_MAX_PROP "auto-node-maximum"
 #define FRONTEND_OBJECT_AUTO_BUFFER_PROP "auto-buffer"
 #define FRONTEND_OBJECT_AUTO_WEIGHT_PROP "auto-weight"
 
@@ -311,6 +312,14 @@ static void frontend_object_class_init(ObjectClass *oc, void *data)
     object_class_property_set_description(oc,
         FRONTEND_OBJECT_AUTO_CEILING_PROP,
         "A host's limit on automatic sizing, at least auto-minimum (0: none)");
+    object_class_property_add(oc, FRONTEND_OBJECT_AUTO_NODE_MAX_PROP, "size",
+                              frontend_object_get_size,
+                              frontend_object_set_size, NULL,
+                              (void *)offsetof(BalloonFrontendSettings,
+                                               auto_node_maximum));
+    object_class_property_set_description(oc,
+        FRONTEND_OBJECT_AUTO_NODE_MAX_PROP,
+        "Largest size automatic sizing grows a NUMA node to (0: none)");
     object_class_property_add(oc, FRONTEND_OBJECT_AUTO_BUFFER_PROP, "uint32",
                               frontend_object_get_int,
                               frontend_object_set_int, NULL,

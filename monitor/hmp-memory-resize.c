@@ -36,7 +36,7 @@ void hmp_memory_resize_auto(Monitor *mon, const QDict *qdict)
                            qdict_get_try_int(qdict, "minimum", 0),
                            qdict_haskey(qdict, "maximum"),
                            qdict_get_try_int(qdict, "maximum", 0),
-                           false, 0,
+                           false, 0, false, 0,
                            qdict_haskey(qdict, "buffer"),
                            buffer < 0 || buffer > UINT32_MAX ? 0 : buffer,
                            qdict_haskey(qdict, "weight"),

@@ -386,7 +386,8 @@ static void test_auto_settings(void)
     g_autoptr(GError) err = NULL;
 
     src = start(&cfg);
-    ret = qmp(src, "memory-resize-auto", "{\"ceiling\": 1610612736}");
+    ret = qmp(src, "memory-resize-auto", "{\"ceiling\": 1610612736, "
+              "\"node-maximum\": 2147483648}");
     /* running (firmware only): a VM never started migrates as such */
     g_clear_pointer(&ret, json_node_unref);
     ret = qmp(src, "cont", NULL);
@@ -421,6 +422,9 @@ static void test_auto_settings(void)
                                        &err), ==, 2 * GIB);
     g_assert_cmpint(ubf_vm_qom_get_int(dst, "/objects/bf0", "auto-ceiling",
                                        &err), ==, 1536 * MIB);
+    g_assert_cmpint(ubf_vm_qom_get_int(dst, "/objects/bf0",
+                                       "auto-node-maximum", &err), ==,
+                    2 * GIB);
     g_assert_cmpint(ubf_vm_qom_get_int(dst, "/objects/bf0", "auto-buffer",
                                        &err), ==, 40);
     g_assert_cmpint(ubf_vm_qom_get_int(dst, "/objects/bf0", "auto-weight",
