@@ -124,6 +124,7 @@ static void status_auto_line(JsonObject *info)
     JsonObject *a = json_object_has_member(info, "automatic") ?
                     json_object_get_object_member(info, "automatic") : NULL;
     g_autofree char *lo = NULL, *hi = NULL, *demand = NULL, *ceil = NULL;
+    g_autofree char *node = NULL, *node_max = NULL;
 
     if (!a || !json_object_get_boolean_member(a, "enabled")) {
         return;
@@ -136,10 +137,16 @@ static void status_auto_line(JsonObject *info)
     ceil = json_object_has_member(a, "ceiling") ?
            fmt_size(json_object_get_int_member(a, "ceiling")) :
            g_strdup("none");
-    printf("  auto: %s, demand %s, %s to %s, ceiling %s, buffer %"
+    if (json_object_has_member(a, "node-maximum")) {
+        node_max = fmt_size(json_object_get_int_member(a, "node-maximum"));
+        node = g_strdup_printf(", at most %s per node", node_max);
+    } else {
+        node = g_strdup("");
+    }
+    printf("  auto: %s, demand %s, %s to %s%s, ceiling %s, buffer %"
            G_GINT64_FORMAT "%%, weight %" G_GINT64_FORMAT "\n",
-           json_object_get_string_member(a, "reason"), demand, lo, hi, ceil,
-           json_object_get_int_member(a, "buffer"),
+           json_object_get_string_member(a, "reason"), demand, lo, hi, node,
+           ceil, json_object_get_int_member(a, "buffer"),
            json_object_get_int_member(a, "weight"));
 }
 

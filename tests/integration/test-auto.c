@@ -7,7 +7,10 @@
  * available memory never runs out) and give the memory back once the
  * workload freed it.  Then: a manual 'balloon' turns automatic sizing
  * off and is reached; memory-resize-auto turns it on again; bad
- * settings are refused with their range and change nothing.  The same
+ * settings are refused with their range and change nothing.  The
+ * Linux guest has two NUMA nodes and a per-node maximum: node 0 (which
+ * the policy fills first) stops there and node 1 takes the rest, as the
+ * guest itself sees per node.  The same
  * workload on Linux's hv_balloon under TCG (Hyper-V Dynamic Memory with
  * status reports, ballooning and hot-add).
  *
@@ -30,6 +33,7 @@
 #define KIB_PER_MIB 1024
 #define AUTO_MIN (768 * MIB)
 #define AUTO_MAX (3 * GIB)
+#define NODE_MAX (1280 * MIB)
 #define PEAK_MIB 1536
 #define RATE_MIBS 64
 #define HOLD_S 15
@@ -110,10 +114,14 @@ static void qmp_error_is(UbfVm *vm, const char *args, const char *want)
  * Idle down to AUTO_MIN, the workload, and back to AUTO_MIN: the guest
  * sees no OOM kill, grows past the peak, gives the memory back.
  * @first_wait_ms: for the first shrink (hv-balloon holds requests 50 s
- * after its driver connects).
+ * after its driver connects).  With @node_max, no node is ever larger
+ * (the frontend's figure, and the guest's own MemTotal of the node),
+ * and the last node grows by more than a few blocks for the peak.
  */
-static void workload_phase(UbfVm *vm, gint64 boot_kib, guint first_wait_ms)
+static void workload_phase(UbfVm *vm, const UbfGuestMem *boot,
+                           guint first_wait_ms, gint64 node_max)
 {
+    gint64 boot_kib = boot->memtotal_kib, last_grew_kib = 0;
     g_autoptr(GError) err = NULL;
     g_autoptr(JsonObject) st0 = NULL;
     gint64 oom0, max_actual = 0, min_avail_kib = G_MAXINT64, ms;
@@ -141,6 +149,24 @@ static void workload_phase(UbfVm *vm, gint64 boot_kib, guint first_wait_ms)
         gint64 actual = json_object_get_int_member(info, "actual");
         gint64 avail = json_object_get_int_member(mi, "memavailable_kib");
 
+        if (node_max) {
+            JsonArray *nodes = json_object_get_array_member(info, "nodes");
+            guint n, last = boot->nnodes - 1;
+
+            for (n = 0; n < json_array_get_length(nodes); n++) {
+                g_assert_cmpint(json_object_get_int_member(
+                                    json_array_get_object_element(nodes, n),
+                                    "actual"), <=, node_max);
+            }
+            g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &mem, &err));
+            for (n = 0; n < mem.nnodes; n++) {
+                g_assert_cmpint(mem.nodes[n].memtotal_kib, <=,
+                                node_max / 1024);
+            }
+            last_grew_kib = MAX(last_grew_kib,
+                                mem.nodes[last].memtotal_kib -
+                                boot->nodes[last].memtotal_kib);
+        }
         samples++;
         if (actual > AUTO_MIN && first_growth_ms < 0) {
             first_growth_ms = (g_get_monotonic_time() - t0) / 1000;
@@ -168,6 +194,13 @@ static void workload_phase(UbfVm *vm, gint64 boot_kib, guint first_wait_ms)
     g_assert_cmpint(max_actual, >=, PEAK_MIB * MIB);
     g_assert_cmpint(max_actual, <=, AUTO_MAX);
     g_assert_cmpint(min_avail_kib, >, 0);
+    if (node_max) {
+        g_test_message("node %u grew by up to %" G_GINT64_FORMAT " MiB, "
+                       "the others held at %" G_GINT64_FORMAT " MiB",
+                       boot->nnodes - 1, last_grew_kib / KIB_PER_MIB,
+                       node_max / MIB);
+        g_assert_cmpint(last_grew_kib, >=, 128 * KIB_PER_MIB);
+    }
 
     /* Freed: the memory goes back, down to the minimum again. */
     ms = wait_actual(vm, AUTO_MIN, RETURN_TIMEOUT_MS);
@@ -195,11 +228,14 @@ static void test_virtio_workload(void)
     const char *extra[] = {
         "-global", "virtio-balloon-device.free-page-reporting=on",
         "-object", "balloon-frontend,id=bf0,auto=on,auto-minimum=768M,"
-        "auto-maximum=3G", NULL };
+        "auto-maximum=3G,auto-node-maximum=1280M,policy=prefer,"
+        "prefer-node=0", NULL };
+    /* 2 x 512 MiB boot, 1 GiB of virtio-mem on each node */
     UbfVmConfig cfg = {
         .boot_mib = 1024,
+        .nodes = 2,
         .virtio_balloon = TRUE,
-        .virtio_mem_mib = 2048,
+        .virtio_mem_mib = 1024,
         .modules = "virtio_balloon,virtio_mem",
         .extra = extra,
     };
@@ -212,7 +248,7 @@ static void test_virtio_workload(void)
     g_assert_no_error(err);
     g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err));
     boot_kib = boot.memtotal_kib;
-    workload_phase(vm, boot_kib, RETURN_TIMEOUT_MS);
+    workload_phase(vm, &boot, RETURN_TIMEOUT_MS, NODE_MAX);
 
     /* Bad settings: refused with the range, nothing changes. */
     qmp_error_is(vm, "{\"buffer\": 3}", "'auto-buffer' expects 5 to 2000");
@@ -222,6 +258,15 @@ static void test_virtio_workload(void)
                  "'auto-maximum'");
     qmp_error_is(vm, "{\"maximum\": 64424509440}",
                  "'auto-maximum' expects a size from 0 to 3221225472");
+    qmp_error_is(vm, "{\"node-maximum\": 268435456}",
+                 "'auto-node-maximum' expects 0 or a size from 536870912 "
+                 "(the largest node's boot memory) to 3221225472 bytes");
+    qmp_error_is(vm, "{\"node-maximum\": 536870912, \"minimum\": "
+                 "2147483648}", "'auto-node-maximum' lets the nodes reach "
+                 "1073741824 bytes, below 'auto-minimum'");
+    g_assert_cmpint(ubf_vm_qom_get_int(vm, "/objects/bf0",
+                                       "auto-node-maximum", &err), ==,
+                    NODE_MAX);
     g_assert_cmpint(ubf_vm_qom_get_int(vm, "/objects/bf0", "auto-buffer",
                                        &err), ==, 20);
     g_assert_cmpint(ubf_vm_qom_get_int(vm, "/objects/bf0", "auto-maximum",
@@ -290,7 +335,7 @@ static void test_hv_workload(void)
     g_assert_no_error(err);
     g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err));
     /* its driver holds requests for 50 s after it connects */
-    workload_phase(vm, boot.memtotal_kib, 180000);
+    workload_phase(vm, &boot, 180000, 0);
 }
 
 #define HOST_BUDGET (2560 * MIB)
