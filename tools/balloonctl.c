@@ -7,19 +7,25 @@
  *   balloonctl --qmp PATH [--qmp PATH...] resize --all SIZE|PCT% [--wait]
  *   balloonctl --qmp PATH [--qmp PATH...] watch [--interval MS] [--count N]
  *
- *   balloonctl -c URI status [DOMAIN...] [--json]
- *   balloonctl -c URI resize DOMAIN SIZE [--wait] ...
- *   balloonctl -c URI resize --all SIZE [--wait] ...
+ *   balloonctl -c URI [-c URI...] [--fleet FILE] status [DOMAIN...]
+ *              [--json | --format openmetrics]
+ *   balloonctl -c URI ... resize DOMAIN SIZE [--wait] ...
+ *   balloonctl -c URI ... resize --all SIZE [--wait] ...
  *
  *   balloonctl auto-status [--state FILE] [--json]
  *              (what ubf-autod decided, from its state file)
  *
- * Targets are QMP sockets of our QEMU, or libvirt domains (commands go
- * through libvirt's QEMU monitor pass-through, so growing past libvirt's
- * own memory limit works).  Exit status: 0 done, 1 refused (bad input,
- * with the reason), 2 stalled or timed out, 3 connection failure.
- * --wait outlives a libvirtd restart: the resize goes on in QEMU, so
- * balloonctl reconnects and keeps waiting until --timeout.
+ * Targets are QMP sockets of our QEMU, or libvirt domains on one or
+ * several hosts (commands go through libvirt's QEMU monitor
+ * pass-through, so growing past libvirt's own memory limit works).  The
+ * hosts are worked on concurrently, each on a thread of its own; a host
+ * that fails does not stop the others, and gets nothing applied.  --wait
+ * follows libvirt's QEMU monitor events (MEMORY_RESIZE_DONE,
+ * BALLOON_CHANGE), polling only as a fallback.  Exit status: the worst
+ * of every target's and host's: 0 done, 1 refused (bad input, with the
+ * reason), 2 stalled or timed out, 3 connection failure.  --wait
+ * outlives a libvirtd restart: the resize goes on in QEMU, so balloonctl
+ * reconnects and keeps waiting until --timeout.
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -33,6 +39,7 @@
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 
 #include "qmp-client.h"
@@ -44,15 +51,59 @@
 #define EXIT_STALLED 2
 #define EXIT_CONNECT 3
 
+/* --wait without events: how often each target is asked. */
+#define POLL_MS 200
+/* ...with events: asked anyway this often, in case one is lost. */
+#define EVENT_FALLBACK_MS 10000
+/* Hosts worked on at once, by default. */
+#define DEFAULT_PARALLEL 16
+
+typedef struct Host Host;
+
 typedef struct Target {
     UbfVmTarget vm;
+    Host *host;             /* its libvirt host; NULL for --qmp */
     gint64 target;          /* requested size (resize) */
+    gint64 prev_target;     /* its target before ours, for a rollback */
+    gboolean started;       /* our request was taken */
+    JsonObject *info;       /* last query-memory-resize (status) */
     int result;             /* exit status for this target */
+    char *error;            /* why it failed, for its line */
     gboolean done;
     gboolean lost;          /* libvirt connection lost, reconnecting */
+    gboolean poll_only;     /* events do not reach it (reconnected) */
+    gint event;             /* an event arrived since the last query */
+    gint64 last_query;      /* monotonic time of the last query */
 } Target;
 
-static const char *libvirt_uri;
+/* One libvirt connection: a host of the fleet. */
+struct Host {
+    char *uri;
+    char *label;            /* in target names and messages */
+    virConnectPtr conn;
+    int result;             /* EXIT_DONE, or why the host failed */
+    char *error;
+    GPtrArray *targets;     /* Target *, its domains */
+    GPtrArray *missing;     /* names asked for that it does not have */
+    int events[2];          /* callback ids, -1: none */
+};
+
+/* What every host's thread is to do (set before they start). */
+typedef struct Job {
+    char **names;           /* domains asked for, NULL: all running */
+    int nnames;
+    gboolean resize;
+    const char *size_text;
+    char **node_args;
+    gboolean events;        /* register for events (--wait, watch) */
+    gboolean apply;         /* second pass: make the requests */
+} Job;
+
+static GPtrArray *hosts;    /* Host * */
+static Job job;
+static GMutex event_lock;
+static GCond event_cond;
+static gboolean events_on;
 
 static void die(int code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static void die(int code, const char *fmt, ...)
@@ -67,13 +118,19 @@ static void die(int code, const char *fmt, ...)
     exit(code);
 }
 
-static void target_connect(Target *t)
+/* A failure of @t: its line, its status (the worst kept). */
+static void target_fail(Target *t, int code, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+static void target_fail(Target *t, int code, const char *fmt, ...)
 {
-    g_autoptr(GError) err = NULL;
+    va_list ap;
 
-    if (!ubf_vm_target_connect(&t->vm, &err)) {
-        die(EXIT_CONNECT, "%s: cannot connect: %s", t->vm.name, err->message);
-    }
+    va_start(ap, fmt);
+    g_free(t->error);
+    t->error = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    t->result = MAX(t->result, code);
+    t->done = TRUE;
 }
 
 static JsonObject *target_try_query(Target *t, GError **error)
@@ -82,33 +139,464 @@ static JsonObject *target_try_query(Target *t, GError **error)
                                                     "query-memory-resize",
                                                     NULL, error);
 
+    t->last_query = g_get_monotonic_time();
     return ret ? json_object_ref(json_node_get_object(ret)) : NULL;
 }
 
-static JsonObject *target_query(Target *t)
+/*
+ * An error reaching @t: EXIT_REFUSED when the VM refused (the reason),
+ * EXIT_CONNECT when it could not be reached.
+ */
+static int target_error_code(GError *err)
 {
-    g_autoptr(GError) err = NULL;
-    JsonObject *info = target_try_query(t, &err);
+    return g_error_matches(err, UBF_QMP_ERROR, UBF_QMP_ERROR_COMMAND) ?
+           EXIT_REFUSED : EXIT_CONNECT;
+}
 
-    if (!info) {
-        if (g_error_matches(err, UBF_QMP_ERROR, UBF_QMP_ERROR_COMMAND)) {
-            die(EXIT_REFUSED, "%s: %s", t->vm.name, err->message);
-        }
-        die(EXIT_CONNECT, "%s: %s", t->vm.name, err->message);
-    }
-    return info;
+/* Is @t's host connection gone (not just the domain)? */
+static gboolean target_host_lost(Target *t)
+{
+    return t->host && virConnectIsAlive(t->host->conn) != 1;
 }
 
 /* libvirtd went away: find the domain again (see vm-target.h). */
 static gboolean target_reconnect(Target *t)
 {
-    int ret = ubf_vm_target_reconnect(&t->vm, libvirt_uri);
+    int ret = ubf_vm_target_reconnect(&t->vm, t->host->uri);
 
     if (ret < 0) {
-        die(EXIT_STALLED, "%s: the domain stopped while libvirtd was away",
-            t->vm.name);
+        target_fail(t, EXIT_STALLED, "the domain stopped while libvirtd "
+                    "was away");
+        return FALSE;
+    }
+    if (ret > 0) {
+        /* a new connection of its own: no events registered there */
+        t->poll_only = TRUE;
     }
     return ret > 0;
+}
+
+/* ---- hosts: one libvirt connection each, worked on concurrently ---- */
+
+/* libvirt prints errors itself by default: keep stderr to one line. */
+static void libvirt_quiet(void *opaque, virErrorPtr err)
+{
+}
+
+/* "user@host" of @uri, or the URI itself when it names no host. */
+static char *host_label_of(const char *uri)
+{
+    g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
+
+    if (!u || !g_uri_get_host(u) || !*g_uri_get_host(u)) {
+        return g_strdup(uri);
+    }
+    if (g_uri_get_user(u)) {
+        return g_strdup_printf("%s@%s", g_uri_get_user(u),
+                               g_uri_get_host(u));
+    }
+    return g_strdup(g_uri_get_host(u));
+}
+
+static void host_add(const char *label, const char *uri)
+{
+    Host *h = g_new0(Host, 1);
+
+    h->uri = g_strdup(uri);
+    h->label = label ? g_strdup(label) : host_label_of(uri);
+    h->targets = g_ptr_array_new();
+    h->missing = g_ptr_array_new_with_free_func(g_free);
+    h->events[0] = h->events[1] = -1;
+    g_ptr_array_add(hosts, h);
+}
+
+/* Labels name hosts apart: where two would be the same, the URIs do. */
+static void hosts_label_uniquely(void)
+{
+    guint i, j;
+
+    for (i = 0; i < hosts->len; i++) {
+        Host *a = hosts->pdata[i];
+
+        for (j = i + 1; j < hosts->len; j++) {
+            Host *b = hosts->pdata[j];
+
+            if (!strcmp(a->label, b->label)) {
+                if (!strcmp(a->uri, b->uri)) {
+                    die(EXIT_REFUSED, "host %s is listed twice", a->uri);
+                }
+                g_free(a->label);
+                a->label = g_strdup(a->uri);
+                g_free(b->label);
+                b->label = g_strdup(b->uri);
+            }
+        }
+    }
+}
+
+/*
+ * A fleet file: one host per line, "URI" or "NAME URI"; blank lines
+ * and lines starting with '#' are skipped.
+ */
+static void hosts_load_fleet(const char *path)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GError) err = NULL;
+    int i;
+
+    if (!g_file_get_contents(path, &text, NULL, &err)) {
+        die(EXIT_REFUSED, "--fleet: %s", err->message);
+    }
+    lines = g_strsplit(text, "\n", -1);
+    for (i = 0; lines[i]; i++) {
+        g_auto(GStrv) w = NULL;
+        char *line = g_strstrip(lines[i]);
+
+        if (!*line || *line == '#') {
+            continue;
+        }
+        w = g_strsplit_set(line, " \t", -1);
+        /* drop the empty words runs of blanks leave */
+        {
+            int n = 0, k;
+
+            for (k = 0; w[k]; k++) {
+                if (*w[k]) {
+                    char *keep = w[k];
+
+                    w[k] = w[n];
+                    w[n++] = keep;
+                }
+            }
+            if (n == 1) {
+                host_add(NULL, w[0]);
+            } else if (n == 2 && !strchr(w[0], ':')) {
+                host_add(w[0], w[1]);
+            } else {
+                die(EXIT_REFUSED, "%s:%d: expected 'URI' or 'NAME URI'",
+                    path, i + 1);
+            }
+        }
+    }
+}
+
+/* The target name: the domain's, after its host's label with several. */
+static Target *host_target(Host *h, virDomainPtr dom)
+{
+    Target *t = g_new0(Target, 1);
+    g_autoptr(GError) err = NULL;
+
+    t->host = h;
+    if (!ubf_vm_target_init_domain(&t->vm, dom, &err)) {
+        target_fail(t, EXIT_CONNECT, "%s", err->message);
+    } else if (hosts->len > 1) {
+        char *name = g_strdup_printf("%s/%s", h->label, t->vm.name);
+
+        g_free(t->vm.name);
+        t->vm.name = name;
+    }
+    return t;
+}
+
+static gboolean host_fail(Host *h, int code, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+static gboolean host_fail(Host *h, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_free(h->error);
+    h->error = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    h->result = code;
+    return FALSE;
+}
+
+/* Does @name (NAME, or LABEL/NAME) ask for domain @dom_name of @h? */
+static gboolean host_name_matches(Host *h, const char *name,
+                                  const char *dom_name)
+{
+    size_t l = strlen(h->label);
+
+    if (!strcmp(name, dom_name)) {
+        return TRUE;
+    }
+    return !strncmp(name, h->label, l) && name[l] == '/' &&
+           !strcmp(name + l + 1, dom_name);
+}
+
+/* Open @h and find its domains: the running ones asked for, or all. */
+static gboolean host_open(Host *h)
+{
+    virDomainPtr *doms = NULL;
+    g_autofree gboolean *found = NULL;
+    int n, i, k;
+
+    h->conn = virConnectOpen(h->uri);
+    if (!h->conn) {
+        return host_fail(h, EXIT_CONNECT, "cannot connect to %s: %s",
+                         h->uri, virGetLastErrorMessage());
+    }
+    n = virConnectListAllDomains(h->conn, &doms,
+                                 VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    if (n < 0) {
+        return host_fail(h, EXIT_CONNECT, "cannot list domains: %s",
+                         virGetLastErrorMessage());
+    }
+    found = g_new0(gboolean, MAX(job.nnames, 1));
+    for (i = 0; i < n; i++) {
+        gboolean want = job.nnames == 0;
+
+        for (k = 0; k < job.nnames; k++) {
+            if (host_name_matches(h, job.names[k],
+                                  virDomainGetName(doms[i]))) {
+                want = found[k] = TRUE;
+            }
+        }
+        if (want) {
+            g_ptr_array_add(h->targets, host_target(h, doms[i]));
+        } else {
+            virDomainFree(doms[i]);
+        }
+    }
+    free(doms);
+    for (k = 0; k < job.nnames; k++) {
+        if (!found[k]) {
+            g_ptr_array_add(h->missing, g_strdup(job.names[k]));
+        }
+    }
+    return TRUE;
+}
+
+/* A MEMORY_RESIZE_DONE or BALLOON_CHANGE of one of @opaque's domains. */
+static void host_event(virConnectPtr conn, virDomainPtr dom,
+                       const char *event, long long seconds,
+                       unsigned int micros, const char *details,
+                       void *opaque)
+{
+    Host *h = opaque;
+    unsigned char uuid[VIR_UUID_BUFLEN];
+    guint i;
+
+    if (virDomainGetUUID(dom, uuid) < 0) {
+        return;
+    }
+    for (i = 0; i < h->targets->len; i++) {
+        Target *t = h->targets->pdata[i];
+
+        if (!memcmp(t->vm.uuid, uuid, VIR_UUID_BUFLEN)) {
+            g_atomic_int_set(&t->event, 1);
+        }
+    }
+    g_mutex_lock(&event_lock);
+    g_cond_broadcast(&event_cond);
+    g_mutex_unlock(&event_lock);
+}
+
+/*
+ * Follow the QEMU monitor events the frontend emits on @h's domains;
+ * where libvirt cannot (an old server), its targets are polled.
+ */
+static void host_register_events(Host *h)
+{
+    static const char *const names[2] = { "MEMORY_RESIZE_DONE",
+                                          "BALLOON_CHANGE" };
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        h->events[i] = virConnectDomainQemuMonitorEventRegister(
+            h->conn, NULL, names[i], host_event, h, NULL, 0);
+    }
+    if (h->events[0] < 0) {
+        guint k;
+
+        for (k = 0; k < h->targets->len; k++) {
+            ((Target *)h->targets->pdata[k])->poll_only = TRUE;
+        }
+    }
+}
+
+static int resize_start(Target *t, const char *size_text, char **node_args,
+                        gboolean apply);
+
+/*
+ * Put back what @h's domains were asked for before (the host failed
+ * part-way): nothing is left half-applied where that can still be done.
+ */
+static void host_rollback(Host *h)
+{
+    guint i;
+
+    for (i = 0; i < h->targets->len; i++) {
+        Target *t = h->targets->pdata[i];
+        g_autoptr(JsonObject) args = json_object_new();
+        g_autoptr(JsonNode) ret = NULL;
+        g_autoptr(GError) err = NULL;
+
+        if (!t->started) {
+            continue;
+        }
+        json_object_set_int_member(args, "size", t->prev_target);
+        ret = ubf_vm_target_execute(&t->vm, "memory-resize", args, &err);
+        if (ret) {
+            target_fail(t, EXIT_CONNECT, "put back to its earlier target "
+                        "(the host failed)");
+        } else {
+            target_fail(t, EXIT_CONNECT, "could not be put back to its "
+                        "earlier target (%s): it may still be resizing",
+                        err->message);
+        }
+        t->started = FALSE;
+    }
+}
+
+/*
+ * One host's part, on a thread of its own.  First pass: connect, find
+ * the domains, register for events, and query each (for a resize: check
+ * its request).  Second pass (job.apply): make the requests.  A host
+ * lost part-way through the second pass gets its earlier targets back.
+ */
+static void host_run(gpointer data, gpointer unused)
+{
+    Host *h = data;
+    guint i;
+
+    if (!job.apply) {
+        if (!host_open(h)) {
+            return;
+        }
+        if (job.events && h->targets->len) {
+            host_register_events(h);
+        }
+    }
+    for (i = 0; i < h->targets->len; i++) {
+        Target *t = h->targets->pdata[i];
+        g_autoptr(GError) err = NULL;
+        int code;
+
+        if (t->done) {
+            continue;
+        }
+        if (!job.resize) {
+            t->info = target_try_query(t, &err);
+            if (!t->info) {
+                target_fail(t, target_error_code(err), "%s", err->message);
+            }
+            continue;
+        }
+        code = resize_start(t, job.size_text, job.node_args, job.apply);
+        if (code == EXIT_CONNECT && target_host_lost(t)) {
+            host_fail(h, EXIT_CONNECT, "connection lost%s: %s",
+                      job.apply ? " while resizing" : "", t->error);
+            if (job.apply) {
+                host_rollback(h);
+            }
+            return;
+        }
+    }
+}
+
+/* Every host's part (of this pass), @parallel at a time. */
+static void hosts_run(int parallel)
+{
+    g_autoptr(GError) err = NULL;
+    GThreadPool *pool = g_thread_pool_new(host_run, NULL, parallel, TRUE,
+                                          &err);
+    guint i;
+
+    if (!pool) {
+        die(EXIT_CONNECT, "%s", err->message);
+    }
+    for (i = 0; i < hosts->len; i++) {
+        Host *h = hosts->pdata[i];
+
+        if (!h->result) {
+            g_thread_pool_push(pool, h, NULL);
+        }
+    }
+    g_thread_pool_free(pool, FALSE, TRUE);
+}
+
+/*
+ * One line per host that failed, and per domain asked for that no host
+ * has; the worst status of those.
+ */
+static int hosts_report(void)
+{
+    int worst = EXIT_DONE;
+    guint i, k;
+
+    for (i = 0; i < hosts->len; i++) {
+        Host *h = hosts->pdata[i];
+
+        if (h->result) {
+            fprintf(stderr, "balloonctl: %s%s%s\n",
+                    hosts->len > 1 ? h->label : "",
+                    hosts->len > 1 ? ": " : "", h->error);
+            worst = MAX(worst, h->result);
+        }
+    }
+    /* a domain asked for must be on some host that answered */
+    for (k = 0; k < (guint)job.nnames; k++) {
+        gboolean found = FALSE, failed = FALSE;
+
+        for (i = 0; i < hosts->len; i++) {
+            Host *h = hosts->pdata[i];
+            gboolean missing = FALSE;
+            guint m;
+
+            if (h->result) {
+                failed = TRUE;      /* it may be there: said above */
+                continue;
+            }
+            for (m = 0; m < h->missing->len; m++) {
+                missing |= !strcmp(h->missing->pdata[m], job.names[k]);
+            }
+            found |= !missing;
+        }
+        if (!found && !failed) {
+            Host *h = hosts->pdata[0];
+            virDomainPtr d = hosts->len == 1 ?
+                             virDomainLookupByName(h->conn, job.names[k]) :
+                             NULL;
+
+            if (d) {
+                fprintf(stderr, "balloonctl: domain '%s' is not running\n",
+                        job.names[k]);
+                virDomainFree(d);
+            } else {
+                fprintf(stderr, "balloonctl: unknown domain '%s'\n",
+                        job.names[k]);
+            }
+            worst = MAX(worst, EXIT_REFUSED);
+        }
+    }
+    return worst;
+}
+
+/* Every target of every host that did not fail, in order. */
+static void hosts_targets(GPtrArray *targets)
+{
+    guint i, j;
+
+    for (i = 0; i < hosts->len; i++) {
+        Host *h = hosts->pdata[i];
+
+        for (j = 0; !h->result && j < h->targets->len; j++) {
+            g_ptr_array_add(targets, h->targets->pdata[j]);
+        }
+    }
+}
+
+/* libvirt's event loop, for the monitor events (never returns). */
+static gpointer events_loop(gpointer unused)
+{
+    for (;;) {
+        if (virEventRunDefaultImpl() < 0) {
+            return NULL;
+        }
+    }
 }
 
 static char *fmt_size(gint64 bytes)
@@ -199,6 +687,12 @@ static void status_json(JsonBuilder *jb, Target *t, JsonObject *info)
     json_builder_begin_object(jb);
     json_builder_set_member_name(jb, "name");
     json_builder_add_string_value(jb, t->vm.name);
+    if (t->host) {
+        json_builder_set_member_name(jb, "host");
+        json_builder_add_string_value(jb, t->host->label);
+        json_builder_set_member_name(jb, "uri");
+        json_builder_add_string_value(jb, t->host->uri);
+    }
     json_builder_set_member_name(jb, "boot");
     json_builder_add_int_value(jb, boot);
     json_builder_set_member_name(jb, "target");
@@ -283,28 +777,238 @@ static int cmd_auto_status(const char *path, gboolean as_json)
     return EXIT_DONE;
 }
 
-static int cmd_status(GPtrArray *targets, gboolean as_json)
+/* ---- status --format openmetrics ---- */
+
+/* @v as an OpenMetrics label value: backslash, quote, newline escaped. */
+static void om_escape(GString *out, const char *v)
 {
-    g_autoptr(JsonBuilder) jb = json_builder_new();
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"') {
+            g_string_append_c(out, '\\');
+            g_string_append_c(out, *v);
+        } else if (*v == '\n') {
+            g_string_append(out, "\\n");
+        } else {
+            g_string_append_c(out, *v);
+        }
+    }
+}
+
+/* The labels of @t: host and domain (the bare domain name). */
+static void om_labels(GString *out, Target *t)
+{
+    g_string_append(out, "host=\"");
+    om_escape(out, t->host ? t->host->label : g_get_host_name());
+    g_string_append(out, "\",domain=\"");
+    om_escape(out, t->vm.dom ? virDomainGetName(t->vm.dom) : t->vm.name);
+    g_string_append_c(out, '"');
+}
+
+static void om_family(GString *out, const char *name, const char *type,
+                      const char *unit, const char *help)
+{
+    g_string_append_printf(out, "# TYPE %s %s\n", name, type);
+    if (unit) {
+        g_string_append_printf(out, "# UNIT %s %s\n", name, unit);
+    }
+    g_string_append_printf(out, "# HELP %s %s\n", name, help);
+}
+
+/* A gauge from member @member of each target's query (where present). */
+static void om_gauge(GString *out, GPtrArray *targets, const char *name,
+                     const char *help, const char *object, const char *member)
+{
     guint i;
 
-    if (as_json) {
+    om_family(out, name, "gauge", "bytes", help);
+    for (i = 0; i < targets->len; i++) {
+        Target *t = targets->pdata[i];
+        JsonObject *o = t->info;
+
+        if (object) {
+            o = json_object_has_member(o, object) ?
+                json_object_get_object_member(o, object) : NULL;
+        }
+        if (!o || !json_object_has_member(o, member)) {
+            continue;
+        }
+        g_string_append_printf(out, "%s{", name);
+        om_labels(out, t);
+        g_string_append_printf(out, "} %" G_GINT64_FORMAT "\n",
+                               json_object_get_int_member(o, member));
+    }
+}
+
+/* A per-node gauge from member @member of each node. */
+static void om_node_gauge(GString *out, GPtrArray *targets, const char *name,
+                          const char *help, const char *member)
+{
+    guint i, n;
+
+    om_family(out, name, "gauge", "bytes", help);
+    for (i = 0; i < targets->len; i++) {
+        Target *t = targets->pdata[i];
+        JsonArray *nodes = json_object_get_array_member(t->info, "nodes");
+
+        for (n = 0; n < json_array_get_length(nodes); n++) {
+            JsonObject *o = json_array_get_object_element(nodes, n);
+
+            if (!json_object_has_member(o, member)) {
+                continue;
+            }
+            g_string_append_printf(out, "%s{", name);
+            om_labels(out, t);
+            g_string_append_printf(out, ",node=\"%" G_GINT64_FORMAT "\"} %"
+                                   G_GINT64_FORMAT "\n",
+                                   json_object_get_int_member(o, "node"),
+                                   json_object_get_int_member(o, member));
+        }
+    }
+}
+
+/*
+ * The Prometheus/OpenMetrics text format: one family per figure, every
+ * domain a sample with labels host and domain, then whether each host
+ * answered.
+ */
+static void status_openmetrics(GPtrArray *targets)
+{
+    static const char *const states[] = {
+        "idle", "resizing", "stalled", "no-guest-driver", "failed"
+    };
+    g_autoptr(GString) out = g_string_new(NULL);
+    guint i, s;
+
+    om_family(out, "ubf_memory_boot_bytes", "gauge", "bytes",
+              "Boot memory of the guest.");
+    for (i = 0; i < targets->len; i++) {
+        Target *t = targets->pdata[i];
+        JsonArray *nodes = json_object_get_array_member(t->info, "nodes");
+        gint64 boot = 0;
+        guint n;
+
+        for (n = 0; n < json_array_get_length(nodes); n++) {
+            boot += json_object_get_int_member(
+                json_array_get_object_element(nodes, n), "boot");
+        }
+        g_string_append(out, "ubf_memory_boot_bytes{");
+        om_labels(out, t);
+        g_string_append_printf(out, "} %" G_GINT64_FORMAT "\n", boot);
+    }
+    om_gauge(out, targets, "ubf_memory_target_bytes",
+             "Guest size last requested.", NULL, "target");
+    om_gauge(out, targets, "ubf_memory_actual_bytes",
+             "Guest size now.", NULL, "actual");
+    om_gauge(out, targets, "ubf_memory_max_size_bytes",
+             "Largest size a request may ask for now.", NULL, "max-size");
+    om_node_gauge(out, targets, "ubf_memory_node_actual_bytes",
+                  "Size of a NUMA node of the guest.", "actual");
+    om_node_gauge(out, targets, "ubf_memory_node_maximum_bytes",
+                  "Largest size a NUMA node of the guest can reach.",
+                  "maximum");
+    om_gauge(out, targets, "ubf_memory_auto_demand_bytes",
+             "Demand the guest reports, with automatic sizing on.",
+             "automatic", "demand");
+    om_gauge(out, targets, "ubf_memory_auto_desired_bytes",
+             "Size automatic sizing wants: demand plus buffer, in limits.",
+             "automatic", "desired");
+
+    om_family(out, "ubf_memory_resize_state", "stateset", NULL,
+              "What the frontend is doing.");
+    for (i = 0; i < targets->len; i++) {
+        Target *t = targets->pdata[i];
+        const char *state = json_object_get_string_member(t->info, "state");
+
+        for (s = 0; s < G_N_ELEMENTS(states); s++) {
+            g_string_append(out, "ubf_memory_resize_state{");
+            om_labels(out, t);
+            g_string_append_printf(out, ",ubf_memory_resize_state=\"%s\"} "
+                                   "%d\n", states[s],
+                                   !strcmp(state, states[s]));
+        }
+    }
+    if (hosts->len) {
+        om_family(out, "ubf_host_up", "gauge", NULL,
+                  "1 if the host's libvirt answered, else 0.");
+        for (i = 0; i < hosts->len; i++) {
+            Host *h = hosts->pdata[i];
+
+            g_string_append(out, "ubf_host_up{host=\"");
+            om_escape(out, h->label);
+            g_string_append_printf(out, "\"} %d\n", !h->result);
+        }
+    }
+    g_string_append(out, "# EOF\n");
+    fputs(out->str, stdout);
+}
+
+/* ---- status ---- */
+
+typedef enum {
+    FORMAT_TABLE,
+    FORMAT_JSON,
+    FORMAT_OPENMETRICS,
+} Format;
+
+/* Query each target not queried yet (--qmp ones), print every failure. */
+static int targets_query(GPtrArray *targets, GPtrArray *answered)
+{
+    int worst = EXIT_DONE;
+    guint i;
+
+    for (i = 0; i < targets->len; i++) {
+        Target *t = targets->pdata[i];
+        g_autoptr(GError) err = NULL;
+
+        if (!t->info && !t->done) {
+            if (!ubf_vm_target_connect(&t->vm, &err)) {
+                target_fail(t, EXIT_CONNECT, "cannot connect: %s",
+                            err->message);
+            } else {
+                t->info = target_try_query(t, &err);
+                if (!t->info) {
+                    target_fail(t, target_error_code(err), "%s",
+                                err->message);
+                }
+            }
+        }
+        if (t->info) {
+            g_ptr_array_add(answered, t);
+        } else {
+            fprintf(stderr, "balloonctl: %s: %s\n", t->vm.name, t->error);
+            worst = MAX(worst, t->result);
+        }
+    }
+    return worst;
+}
+
+static int cmd_status(GPtrArray *targets, Format format)
+{
+    g_autoptr(JsonBuilder) jb = json_builder_new();
+    g_autoptr(GPtrArray) answered = g_ptr_array_new();
+    int worst = targets_query(targets, answered);
+    guint i;
+
+    if (format == FORMAT_OPENMETRICS) {
+        status_openmetrics(answered);
+        return worst;
+    }
+    if (format == FORMAT_JSON) {
         json_builder_begin_array(jb);
     } else {
         printf("%-16s %-10s %-10s %-10s %-16s %s  [%s]\n", "NAME", "BOOT",
                "TARGET", "ACTUAL", "STATE", "NODES", "BACKENDS (*=driver)");
     }
-    for (i = 0; i < targets->len; i++) {
-        Target *t = targets->pdata[i];
-        g_autoptr(JsonObject) info = target_query(t);
+    for (i = 0; i < answered->len; i++) {
+        Target *t = answered->pdata[i];
 
-        if (as_json) {
-            status_json(jb, t, info);
+        if (format == FORMAT_JSON) {
+            status_json(jb, t, t->info);
         } else {
-            status_row(t, info);
+            status_row(t, t->info);
         }
     }
-    if (as_json) {
+    if (format == FORMAT_JSON) {
         g_autoptr(JsonGenerator) gen = json_generator_new();
         g_autoptr(JsonNode) root = NULL;
         g_autofree char *text = NULL;
@@ -316,25 +1020,61 @@ static int cmd_status(GPtrArray *targets, gboolean as_json)
         text = json_generator_to_data(gen, NULL);
         printf("%s\n", text);
     }
-    return EXIT_DONE;
+    return worst;
 }
 
 /* ---- resize ---- */
 
-static void resize_start(Target *t, const char *size_text, char **node_args)
+/* "N=SIZE" of --node: false on a malformed one. */
+static gboolean node_arg_parse(const char *arg, gint64 actual, guint64 *node,
+                               gint64 *size, GError **error)
 {
-    g_autoptr(JsonObject) info = target_query(t);
+    g_auto(GStrv) kv = g_strsplit(arg, "=", 2);
+    char *end = NULL;
+
+    *node = kv[0] ? g_ascii_strtoull(kv[0], &end, 10) : 0;
+    if (!kv[0] || !kv[1] || !*kv[0] || *end) {
+        g_set_error(error, UBF_QMP_ERROR, UBF_QMP_ERROR_PROTOCOL,
+                    "invalid --node '%s': expected N=SIZE", arg);
+        return FALSE;
+    }
+    if (!ubf_size_parse(kv[1], actual, size, error)) {
+        g_prefix_error(error, "--node %s: ", arg);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/*
+ * Resize @t.  Without @apply, only find out what it is to be asked
+ * (its size now, the target, the target it had) so that a host's
+ * domains are all reached before any is resized; with @apply, ask.
+ * Returns EXIT_DONE or the failure (@t's line says why).
+ */
+static int resize_start(Target *t, const char *size_text, char **node_args,
+                        gboolean apply)
+{
     g_autoptr(JsonBuilder) jb = json_builder_new();
     g_autoptr(JsonNode) args = NULL;
     g_autoptr(JsonNode) ret = NULL;
     g_autoptr(GError) err = NULL;
-    gint64 actual = json_object_get_int_member(info, "actual");
+    gint64 actual;
     guint i;
 
+    if (!t->info) {
+        t->info = target_try_query(t, &err);
+        if (!t->info) {
+            target_fail(t, target_error_code(err), "%s", err->message);
+            return t->result;
+        }
+    }
+    actual = json_object_get_int_member(t->info, "actual");
+    t->prev_target = json_object_get_int_member(t->info, "target");
     json_builder_begin_object(jb);
     if (size_text) {
         if (!ubf_size_parse(size_text, actual, &t->target, &err)) {
-            die(EXIT_REFUSED, "%s", err->message);
+            target_fail(t, EXIT_REFUSED, "%s", err->message);
+            return t->result;
         }
         json_builder_set_member_name(jb, "size");
         json_builder_add_int_value(jb, t->target);
@@ -343,19 +1083,12 @@ static void resize_start(Target *t, const char *size_text, char **node_args)
         json_builder_set_member_name(jb, "nodes");
         json_builder_begin_array(jb);
         for (i = 0; node_args[i]; i++) {
-            g_auto(GStrv) kv = g_strsplit(node_args[i], "=", 2);
-            char *end;
             guint64 node;
             gint64 size;
 
-            node = kv[0] ? g_ascii_strtoull(kv[0], &end, 10) : 0;
-            if (!kv[0] || !kv[1] || !*kv[0] || *end) {
-                die(EXIT_REFUSED, "invalid --node '%s': expected N=SIZE",
-                    node_args[i]);
-            }
-            if (!ubf_size_parse(kv[1], actual, &size, &err)) {
-                die(EXIT_REFUSED, "--node %s: %s", node_args[i],
-                    err->message);
+            if (!node_arg_parse(node_args[i], actual, &node, &size, &err)) {
+                target_fail(t, EXIT_REFUSED, "%s", err->message);
+                return t->result;
             }
             json_builder_begin_object(jb);
             json_builder_set_member_name(jb, "node");
@@ -367,19 +1100,23 @@ static void resize_start(Target *t, const char *size_text, char **node_args)
         json_builder_end_array(jb);
     }
     json_builder_end_object(jb);
+    if (!apply) {
+        return EXIT_DONE;
+    }
     args = json_builder_get_root(jb);
     ret = ubf_vm_target_execute(&t->vm, "memory-resize",
                                 json_node_get_object(args), &err);
     if (!ret) {
-        if (g_error_matches(err, UBF_QMP_ERROR, UBF_QMP_ERROR_COMMAND)) {
-            /* "GenericError: Parameter 'size' expects ..." */
-            const char *msg = strchr(err->message, ':');
+        /* "GenericError: Parameter 'size' expects ..." */
+        const char *msg = strchr(err->message, ':');
 
-            die(EXIT_REFUSED, "%s: %s", t->vm.name,
-                msg ? msg + 2 : err->message);
-        }
-        die(EXIT_CONNECT, "%s: %s", t->vm.name, err->message);
+        target_fail(t, target_error_code(err), "%s",
+                    target_error_code(err) == EXIT_REFUSED && msg ?
+                    msg + 2 : err->message);
+        return t->result;
     }
+    t->started = TRUE;
+    return EXIT_DONE;
 }
 
 static void progress_show(Target *t, JsonObject *info, gboolean tty)
@@ -407,10 +1144,42 @@ static void progress_show(Target *t, JsonObject *info, gboolean tty)
     fflush(stdout);
 }
 
+
+/* Sleep until an event arrives or @ms pass. */
+static void events_wait(int ms)
+{
+    gint64 until = g_get_monotonic_time() + (gint64)ms * 1000;
+
+    g_mutex_lock(&event_lock);
+    g_cond_wait_until(&event_cond, &event_lock, until);
+    g_mutex_unlock(&event_lock);
+}
+
+/*
+ * Is @t to be asked now?  With events, when one of its domain's came in
+ * (or, in case one was lost, every EVENT_FALLBACK_MS); otherwise every
+ * POLL_MS.  *@from_event says which.
+ */
+static gboolean target_due(Target *t, gboolean *from_event)
+{
+    gint64 since_ms = (g_get_monotonic_time() - t->last_query) / 1000;
+
+    *from_event = FALSE;
+    if (!t->host || t->poll_only || t->host->events[0] < 0) {
+        return since_ms >= POLL_MS;
+    }
+    if (g_atomic_int_exchange(&t->event, 0)) {
+        *from_event = TRUE;
+        return TRUE;
+    }
+    return since_ms >= EVENT_FALLBACK_MS;
+}
+
 /*
  * Wait until every target's resize stopped, showing progress: reached
- * (idle at its target), stalled, or failed.  Polls query-memory-resize,
- * which works the same through libvirt.
+ * (idle at its target), stalled, or failed.  Follows the frontend's
+ * events through libvirt where it can, polls query-memory-resize where
+ * not (QMP sockets, a connection made again after libvirtd restarted).
  */
 static int resize_wait(GPtrArray *targets, int timeout_s)
 {
@@ -418,8 +1187,14 @@ static int resize_wait(GPtrArray *targets, int timeout_s)
     gboolean tty = isatty(STDOUT_FILENO);
     gint64 last_line = 0;
     int worst = EXIT_DONE;
-    guint i, left = targets->len;
+    guint i, left = 0;
 
+    for (i = 0; i < targets->len; i++) {
+        Target *t = targets->pdata[i];
+
+        left += !t->done;
+        t->last_query = 0;          /* everyone is asked once at first */
+    }
     while (left) {
         gboolean line_due = g_get_monotonic_time() - last_line >
                             G_USEC_PER_SEC;
@@ -428,35 +1203,46 @@ static int resize_wait(GPtrArray *targets, int timeout_s)
             Target *t = targets->pdata[i];
             g_autoptr(JsonObject) info = NULL;
             g_autoptr(GError) err = NULL;
+            gboolean from_event;
             const char *state;
 
             if (t->done) {
                 continue;
             }
             if (t->lost && !target_reconnect(t)) {
+                if (t->done) {
+                    fprintf(stderr, "%sballoonctl: %s: %s\n", tty ? "\n" : "",
+                            t->vm.name, t->error);
+                    left--;
+                    worst = MAX(worst, t->result);
+                }
                 continue;
             }
             if (t->lost) {
                 printf("%s%s: libvirt connection back, still waiting\n",
                        tty ? "\n" : "", t->vm.name);
                 t->lost = FALSE;
+                t->last_query = 0;
+            }
+            if (!target_due(t, &from_event)) {
+                continue;
             }
             info = target_try_query(t, &err);
-            if (!info && t->vm.dom &&
-                !g_error_matches(err, UBF_QMP_ERROR, UBF_QMP_ERROR_COMMAND)) {
+            if (!info && t->vm.dom && target_error_code(err) == EXIT_CONNECT) {
                 /* the resize goes on in QEMU: wait for libvirtd */
                 printf("%s%s: libvirt connection lost (%s), reconnecting\n",
                        tty ? "\n" : "", t->vm.name, err->message);
                 fflush(stdout);
-                g_clear_error(&err);
                 t->lost = TRUE;
                 continue;
             }
             if (!info) {
-                die(g_error_matches(err, UBF_QMP_ERROR,
-                                    UBF_QMP_ERROR_COMMAND) ?
-                    EXIT_REFUSED : EXIT_CONNECT, "%s: %s", t->vm.name,
-                    err->message);
+                target_fail(t, target_error_code(err), "%s", err->message);
+                fprintf(stderr, "%sballoonctl: %s: %s\n", tty ? "\n" : "",
+                        t->vm.name, t->error);
+                left--;
+                worst = MAX(worst, t->result);
+                continue;
             }
             state = json_object_get_string_member(info, "state");
             if (!strcmp(state, "idle")) {
@@ -478,9 +1264,10 @@ static int resize_wait(GPtrArray *targets, int timeout_s)
                 if (tty) {
                     printf("\n");
                 }
-                printf("%s: %s\n", t->vm.name,
+                printf("%s: %s%s\n", t->vm.name,
                        t->result == EXIT_DONE ? "done" :
-                       t->result == EXIT_REFUSED ? "failed" : "stalled");
+                       t->result == EXIT_REFUSED ? "failed" : "stalled",
+                       from_event ? " (told by a libvirt event)" : "");
                 fflush(stdout);
                 left--;
                 worst = MAX(worst, t->result);
@@ -501,7 +1288,7 @@ static int resize_wait(GPtrArray *targets, int timeout_s)
             return EXIT_STALLED;
         }
         if (left) {
-            g_usleep(200 * 1000);
+            events_wait(POLL_MS);
         }
     }
     return worst;
@@ -509,92 +1296,223 @@ static int resize_wait(GPtrArray *targets, int timeout_s)
 
 /* ---- watch ---- */
 
-static int cmd_watch(GPtrArray *targets, int interval_ms, int count)
+/* Redraw every @interval_ms, and at once when an event comes in. */
+static int cmd_watch(GPtrArray *targets, Format format, int interval_ms,
+                     int count)
 {
     gboolean tty = isatty(STDOUT_FILENO);
-    int n;
+    int n, code, worst = EXIT_DONE;
+    guint i;
 
     for (n = 0; count <= 0 || n < count; n++) {
+        for (i = 0; i < targets->len; i++) {
+            Target *t = targets->pdata[i];
+
+            g_clear_pointer(&t->info, json_object_unref);
+        }
         if (tty) {
             printf("\033[H\033[2J");
         }
-        cmd_status(targets, FALSE);
+        code = cmd_status(targets, format);
+        worst = MAX(worst, code);
         fflush(stdout);
         if (count <= 0 || n + 1 < count) {
-            g_usleep((gulong)interval_ms * 1000);
+            if (events_on) {
+                events_wait(interval_ms);
+            } else {
+                g_usleep((gulong)interval_ms * 1000);
+            }
         }
     }
-    return EXIT_DONE;
+    return worst;
 }
 
-/* libvirt prints errors itself by default: keep stderr to one line. */
-static void libvirt_quiet(void *opaque, virErrorPtr err)
+/* Targets from --qmp: NAME=PATH names the VM, a bare PATH its file. */
+static void qmp_targets(char **paths, GPtrArray *targets)
 {
+    guint i;
+
+    for (i = 0; paths && paths[i]; i++) {
+        Target *t = g_new0(Target, 1);
+        char *eq = strchr(paths[i], '=');
+
+        if (eq && eq != paths[i]) {
+            g_autofree char *name = g_strndup(paths[i], eq - paths[i]);
+
+            ubf_vm_target_init_qmp(&t->vm, name, eq + 1);
+        } else {
+            ubf_vm_target_init_qmp(&t->vm, NULL, paths[i]);
+        }
+        g_ptr_array_add(targets, t);
+    }
 }
 
-static Target *libvirt_target(virDomainPtr dom)
+/* Failures of targets before the wait, one line each; the worst. */
+static int targets_report(GPtrArray *targets)
 {
-    Target *t = g_new0(Target, 1);
+    int worst = EXIT_DONE;
+    guint i;
+
+    for (i = 0; i < targets->len; i++) {
+        Target *t = targets->pdata[i];
+
+        if (t->error) {
+            fprintf(stderr, "balloonctl: %s: %s\n", t->vm.name, t->error);
+            worst = MAX(worst, t->result);
+        }
+    }
+    return worst;
+}
+
+/* resize [VM] SIZE, resize [VM] --node N=SIZE..., resize --all SIZE */
+static int cmd_resize(GPtrArray *targets, int argc, char **argv,
+                      char **node_args, gboolean all, gboolean wait,
+                      int timeout, int parallel)
+{
+    gboolean nodes = node_args && node_args[0];
+    int npos = argc - 2;                /* arguments after "resize" */
+    int want = nodes ? 0 : 1;           /* SIZE, unless --node */
+    const char *name = npos == want + 1 ? argv[2] : NULL;
+    const char *size_text = nodes ? NULL : argv[argc - 1];
     g_autoptr(GError) err = NULL;
+    Target *chosen = NULL;
+    int worst, code;
+    guint i;
 
-    if (!ubf_vm_target_init_domain(&t->vm, dom, &err)) {
-        die(EXIT_CONNECT, "%s", err->message);
+    if (npos != want && npos != want + 1) {
+        die(EXIT_REFUSED, "resize takes [VM] SIZE, or [VM] --node "
+            "N=SIZE...");
     }
-    return t;
-}
-
-/* Add the running domains called @names, or all running ones. */
-static void libvirt_targets(virConnectPtr conn, GPtrArray *targets,
-                            char **names, int nnames)
-{
-    int i;
-
-    if (nnames == 0) {
-        virDomainPtr *doms = NULL;
-        int n = virConnectListAllDomains(conn, &doms,
-                                         VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-
-        if (n < 0) {
-            die(EXIT_CONNECT, "cannot list domains: %s",
-                virGetLastErrorMessage());
-        }
-        for (i = 0; i < n; i++) {
-            g_ptr_array_add(targets, libvirt_target(doms[i]));
-        }
-        free(doms);
-        return;
+    if (all && (name || nodes)) {
+        die(EXIT_REFUSED, "resize --all takes one SIZE and no VM");
     }
-    for (i = 0; i < nnames; i++) {
-        virDomainPtr dom = virDomainLookupByName(conn, names[i]);
+    /*
+     * Bad input is refused before any VM is reached: here the form (a
+     * relative size against a large current one), on each VM its result.
+     */
+    if (size_text) {
+        gint64 probe;
 
-        if (!dom) {
-            die(EXIT_REFUSED, "unknown domain '%s'", names[i]);
+        if (!ubf_size_parse(size_text, 1LL << 40, &probe, &err)) {
+            die(EXIT_REFUSED, "%s", err->message);
         }
-        if (virDomainIsActive(dom) != 1) {
-            die(EXIT_REFUSED, "domain '%s' is not running", names[i]);
-        }
-        g_ptr_array_add(targets, libvirt_target(dom));
     }
+    for (i = 0; nodes && node_args[i]; i++) {
+        guint64 node;
+        gint64 size;
+
+        if (!node_arg_parse(node_args[i], 1LL << 40, &node, &size, &err)) {
+            die(EXIT_REFUSED, "%s", err->message);
+        }
+    }
+    if (!all && !name && targets->len + hosts->len > 1) {
+        die(EXIT_REFUSED, "several targets: name the VM or use --all");
+    }
+    if (!all && !name && hosts->len) {
+        die(EXIT_REFUSED, "name the domain to resize, or use --all");
+    }
+    for (i = 0; name && i < targets->len; i++) {
+        Target *t = targets->pdata[i];
+
+        if (!strcmp(t->vm.name, name) || !strcmp(t->vm.path, name)) {
+            chosen = t;
+        }
+    }
+    if (name && !chosen && !hosts->len) {
+        die(EXIT_REFUSED, "unknown VM '%s'", name);
+    }
+    if (chosen || (name && hosts->len)) {
+        g_ptr_array_set_size(targets, 0);
+    }
+    if (chosen) {
+        g_ptr_array_add(targets, chosen);
+    }
+
+    /* --qmp: connect to all first, a fleet resize does not start half-way */
+    for (i = 0; i < targets->len; i++) {
+        Target *t = targets->pdata[i];
+
+        if (!ubf_vm_target_connect(&t->vm, &err)) {
+            die(EXIT_CONNECT, "%s: cannot connect: %s", t->vm.name,
+                err->message);
+        }
+    }
+    /* libvirt hosts: each reached and checked, then each resized */
+    job.resize = TRUE;
+    job.size_text = size_text;
+    job.node_args = node_args;
+    job.events = wait;
+    if (!chosen && hosts->len) {
+        g_autoptr(GPtrArray) found = g_ptr_array_new();
+
+        if (name) {
+            job.names = (char **)&name;
+            job.nnames = 1;
+        }
+        hosts_run(parallel);
+        hosts_targets(found);
+        if (name && found->len > 1) {
+            g_autoptr(GString) where = g_string_new(NULL);
+
+            for (i = 0; i < found->len; i++) {
+                g_string_append_printf(where, "%s%s", i ? ", " : "",
+                                       ((Target *)found->pdata[i])->vm.name);
+            }
+            die(EXIT_REFUSED, "domain '%s' is on several hosts (%s): name "
+                "it HOST/DOMAIN", name, where->str);
+        }
+        job.apply = TRUE;
+        hosts_run(parallel);
+        g_ptr_array_set_size(found, 0);
+        hosts_targets(found);
+        for (i = 0; i < found->len; i++) {
+            g_ptr_array_add(targets, found->pdata[i]);
+        }
+    }
+    for (i = 0; i < targets->len; i++) {
+        Target *t = targets->pdata[i];
+
+        if (!t->host) {
+            resize_start(t, size_text, node_args, TRUE);
+        }
+    }
+    /* (MAX() evaluates its arguments twice) */
+    worst = hosts_report();
+    code = targets_report(targets);
+    worst = MAX(worst, code);
+    if (!wait) {
+        return worst;
+    }
+    code = resize_wait(targets, timeout);
+    return MAX(worst, code);
 }
 
 int main(int argc, char **argv)
 {
     g_auto(GStrv) qmp_paths = NULL;
     g_auto(GStrv) node_args = NULL;
-    g_autofree char *uri = NULL;
+    g_auto(GStrv) uris = NULL;
+    g_autofree char *fleet = NULL;
     g_autofree char *state_path = NULL;
-    virConnectPtr conn = NULL;
+    g_autofree char *format_text = NULL;
     gboolean as_json = FALSE, wait = FALSE, all = FALSE;
     int timeout = 600, interval = 1000, count = 0;
+    int parallel = DEFAULT_PARALLEL;
     GOptionEntry entries[] = {
-        { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
-          "libvirt connection URI (qemu:///system, qemu+ssh://host/system)",
-          "URI" },
+        { "connect", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &uris,
+          "libvirt connection URI (qemu:///system, qemu+ssh://host/system); "
+          "repeat for several hosts", "URI" },
+        { "fleet", 0, 0, G_OPTION_ARG_FILENAME, &fleet,
+          "the hosts, one per line: URI or NAME URI", "FILE" },
+        { "parallel", 0, 0, G_OPTION_ARG_INT, &parallel,
+          "hosts worked on at once (default 16)", "N" },
         { "qmp", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &qmp_paths,
           "QMP socket of a VM, optionally named (repeat for several)",
           "[NAME=]PATH" },
         { "json", 0, 0, G_OPTION_ARG_NONE, &as_json,
-          "status: JSON, sizes in bytes", NULL },
+          "status: JSON, sizes in bytes (--format json)", NULL },
+        { "format", 0, 0, G_OPTION_ARG_STRING, &format_text,
+          "status, watch: table, json or openmetrics", "FORMAT" },
         { "node", 0, 0, G_OPTION_ARG_STRING_ARRAY, &node_args,
           "resize: size of node N (repeat)", "N=SIZE" },
         { "wait", 0, 0, G_OPTION_ARG_NONE, &wait,
@@ -616,8 +1534,10 @@ int main(int argc, char **argv)
         "status [DOMAIN...] | resize [VM] SIZE | watch | auto-status");
     g_autoptr(GError) err = NULL;
     g_autoptr(GPtrArray) targets = g_ptr_array_new();
+    Format format = FORMAT_TABLE;
     const char *cmd;
     char *negative = NULL;
+    int worst, code;
     guint i;
 
     /*
@@ -637,7 +1557,8 @@ int main(int argc, char **argv)
     }
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_set_summary(ctx, "Resize running guests through the "
-                                 "unified balloon frontend.\nExit status: 0 "
+                                 "unified balloon frontend.\nExit status "
+                                 "(the worst of every VM's and host's): 0 "
                                  "done, 1 refused, 2 stalled or timed out, "
                                  "3 connection failure.");
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
@@ -655,120 +1576,74 @@ int main(int argc, char **argv)
         return cmd_auto_status(state_path ? state_path :
                                "/run/ubf-autod/state.json", as_json);
     }
-    if ((!qmp_paths || !qmp_paths[0]) && !uri) {
-        die(EXIT_REFUSED, "no target: give -c URI or --qmp PATH");
+    if (format_text) {
+        if (!strcmp(format_text, "table")) {
+            format = FORMAT_TABLE;
+        } else if (!strcmp(format_text, "json")) {
+            format = FORMAT_JSON;
+        } else if (!strcmp(format_text, "openmetrics")) {
+            format = FORMAT_OPENMETRICS;
+        } else {
+            die(EXIT_REFUSED, "--format expects table, json or openmetrics");
+        }
+    } else if (as_json) {
+        format = FORMAT_JSON;
     }
-    if (uri) {
+    if (timeout < 1 || interval < 10 || parallel < 1 || parallel > 1024) {
+        die(EXIT_REFUSED, "--timeout must be at least 1 s, --interval at "
+            "least 10 ms and --parallel from 1 to 1024");
+    }
+
+    hosts = g_ptr_array_new();
+    for (i = 0; uris && uris[i]; i++) {
+        host_add(NULL, uris[i]);
+    }
+    if (fleet) {
+        hosts_load_fleet(fleet);
+    }
+    if ((!qmp_paths || !qmp_paths[0]) && !hosts->len) {
+        die(EXIT_REFUSED, "no target: give -c URI, --fleet FILE or --qmp "
+            "PATH");
+    }
+    hosts_label_uniquely();
+    qmp_targets(qmp_paths, targets);
+    if (hosts->len) {
         /*
          * A write to a libvirtd that just went away must fail with EPIPE
          * (and a reconnect), not kill us: libvirt leaves SIGPIPE to us.
          */
         signal(SIGPIPE, SIG_IGN);
         virSetErrorFunc(NULL, libvirt_quiet);
-        libvirt_uri = uri;
-        conn = virConnectOpen(uri);
-        if (!conn) {
-            die(EXIT_CONNECT, "cannot connect to %s: %s", uri,
-                virGetLastErrorMessage());
+        /* the monitor events need libvirt's event loop, set up first */
+        if (virEventRegisterDefaultImpl() == 0) {
+            events_on = TRUE;
+            g_thread_unref(g_thread_new("libvirt-events", events_loop,
+                                        NULL));
         }
-    }
-    if (timeout < 1 || interval < 10) {
-        die(EXIT_REFUSED, "--timeout must be at least 1 s and --interval at "
-            "least 10 ms");
-    }
-    for (i = 0; qmp_paths && qmp_paths[i]; i++) {
-        Target *t = g_new0(Target, 1);
-        char *eq = strchr(qmp_paths[i], '=');
-
-        /* NAME=PATH names the VM; a bare PATH is named by its file. */
-        if (eq && eq != qmp_paths[i]) {
-            g_autofree char *name = g_strndup(qmp_paths[i],
-                                              eq - qmp_paths[i]);
-
-            ubf_vm_target_init_qmp(&t->vm, name, eq + 1);
-        } else {
-            ubf_vm_target_init_qmp(&t->vm, NULL, qmp_paths[i]);
-        }
-        g_ptr_array_add(targets, t);
     }
 
     cmd = argv[1];
-    if (!strcmp(cmd, "status")) {
-        if (argc > 2 && !conn) {
-            die(EXIT_REFUSED, "status takes domain names only with -c URI");
+    if (!strcmp(cmd, "status") || !strcmp(cmd, "watch")) {
+        gboolean watch = !strcmp(cmd, "watch");
+
+        if (argc > 2 && (watch || !hosts->len)) {
+            die(EXIT_REFUSED, "%s takes domain names only with -c URI",
+                cmd);
         }
-        if (conn) {
-            libvirt_targets(conn, targets, argv + 2, argc - 2);
-        }
-        for (i = 0; i < targets->len; i++) {
-            target_connect(targets->pdata[i]);
-        }
-        return cmd_status(targets, as_json);
-    }
-    if (!strcmp(cmd, "watch")) {
-        if (conn) {
-            libvirt_targets(conn, targets, NULL, 0);
-        }
-        for (i = 0; i < targets->len; i++) {
-            target_connect(targets->pdata[i]);
-        }
-        return cmd_watch(targets, interval, count);
+        job.names = argv + 2;
+        job.nnames = argc - 2;
+        job.events = watch && events_on;
+        hosts_run(parallel);
+        worst = hosts_report();
+        hosts_targets(targets);
+        code = watch ? cmd_watch(targets, format, interval, count) :
+                       cmd_status(targets, format);
+        return MAX(worst, code);
     }
     if (strcmp(cmd, "resize")) {
         die(EXIT_REFUSED, "unknown command '%s' (status, resize, watch or "
             "auto-status)", cmd);
     }
-
-    /* resize [VM] SIZE, resize [VM] --node N=SIZE..., resize --all SIZE */
-    {
-        gboolean nodes = node_args && node_args[0];
-        int npos = argc - 2;                /* arguments after "resize" */
-        int want = nodes ? 0 : 1;           /* SIZE, unless --node */
-        const char *name = npos == want + 1 ? argv[2] : NULL;
-        const char *size_text = nodes ? NULL : argv[argc - 1];
-        Target *chosen = NULL;
-
-        if (npos != want && npos != want + 1) {
-            die(EXIT_REFUSED, "resize takes [VM] SIZE, or [VM] --node "
-                "N=SIZE...");
-        }
-        if (all && (name || nodes)) {
-            die(EXIT_REFUSED, "resize --all takes one SIZE and no VM");
-        }
-        if (conn && all) {
-            libvirt_targets(conn, targets, NULL, 0);
-        }
-        if (!all && !name && targets->len > 1) {
-            die(EXIT_REFUSED, "several targets: name the VM or use --all");
-        }
-        for (i = 0; name && i < targets->len; i++) {
-            Target *t = targets->pdata[i];
-
-            if (!strcmp(t->vm.name, name) || !strcmp(t->vm.path, name)) {
-                chosen = t;
-            }
-        }
-        if (name && !chosen && conn) {
-            libvirt_targets(conn, targets, (char **)&name, 1);
-            chosen = targets->pdata[targets->len - 1];
-        }
-        if (name && !chosen) {
-            die(EXIT_REFUSED, "unknown VM '%s'", name);
-        }
-        if (!all && !name && conn) {
-            die(EXIT_REFUSED, "name the domain to resize, or use --all");
-        }
-        if (chosen) {
-            g_ptr_array_set_size(targets, 0);
-            g_ptr_array_add(targets, chosen);
-        }
-        /* Connect to all first: a fleet resize does not start half-way. */
-        for (i = 0; i < targets->len; i++) {
-            target_connect(targets->pdata[i]);
-        }
-        for (i = 0; i < targets->len; i++) {
-            resize_start(targets->pdata[i], size_text, node_args);
-        }
-    }
-    return wait ? resize_wait(targets, timeout) : EXIT_DONE;
+    return cmd_resize(targets, argc, argv, node_args, all, wait, timeout,
+                      parallel);
 }
