@@ -1364,6 +1364,29 @@ static int targets_report(GPtrArray *targets)
     return worst;
 }
 
+/* With several hosts, a line per host: how many of its domains made it. */
+static void hosts_summary(gboolean waited)
+{
+    guint i, j;
+
+    for (i = 0; hosts->len > 1 && i < hosts->len; i++) {
+        Host *h = hosts->pdata[i];
+        guint ok = 0;
+
+        if (h->result) {
+            printf("%s: failed, see above\n", h->label);
+            continue;
+        }
+        for (j = 0; j < h->targets->len; j++) {
+            Target *t = h->targets->pdata[j];
+
+            ok += waited ? t->done && t->result == EXIT_DONE : t->started;
+        }
+        printf("%s: %u of %u domain%s %s\n", h->label, ok, h->targets->len,
+               h->targets->len == 1 ? "" : "s", waited ? "done" : "asked");
+    }
+}
+
 /* resize [VM] SIZE, resize [VM] --node N=SIZE..., resize --all SIZE */
 static int cmd_resize(GPtrArray *targets, int argc, char **argv,
                       char **node_args, gboolean all, gboolean wait,
@@ -1481,9 +1504,11 @@ static int cmd_resize(GPtrArray *targets, int argc, char **argv,
     code = targets_report(targets);
     worst = MAX(worst, code);
     if (!wait) {
+        hosts_summary(FALSE);
         return worst;
     }
     code = resize_wait(targets, timeout);
+    hosts_summary(TRUE);
     return MAX(worst, code);
 }
 
