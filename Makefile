@@ -3,6 +3,7 @@
 #   make            set up, build QEMU (ours), the test guest and the tools
 #   make check      ... and run every test; last line "N passed, N failed"
 #   make demo       ... and boot a 2-node guest and resize it
+#   make deb        ... and the Debian packages, in build/deb
 #   make baseline   stock QEMU from the same source, for benchmarks
 #
 # Every target installs what it needs first (scripts/setup.sh, as root).
@@ -24,7 +25,7 @@ GUEST := $(BB)/guest
 TOOLS := $(B)/tools
 SUITES ?=
 
-.PHONY: all setup qemu baseline baseline-hv guest tools fuzz bench check demo clean distclean
+.PHONY: all setup qemu baseline baseline-hv guest tools fuzz bench deb check demo clean distclean
 
 all: qemu guest tools
 
@@ -97,6 +98,11 @@ fuzz: qemu
 BENCH_REPS ?= 3
 bench: all baseline baseline-hv
 	@scripts/bench.sh $(B) $(BENCH_REPS)
+
+# Debian packages of our QEMU, the tools and the docs, in $(B)/deb
+# (scripts/build-deb.sh; lintian's report in $(B)/deb/lintian.txt).
+deb: all
+	@scripts/build-deb.sh $(B) $(B)/deb
 
 check: all baseline baseline-hv
 	@UBF_BASELINE_QEMU=$(CURDIR)/$(BASELINE_BIN) \

@@ -6,7 +6,10 @@
  * status; ubf-autod arbitrates the domains over the connection;
  * balloonctl --wait outlives a libvirtd restart; the same
  * commands reach hv-balloon and Linux's hv_balloon in a Windows-style
- * domain under TCG.  The test starts virtlogd and libvirtd itself (as
+ * domain under TCG; the Debian packages built, lintian-checked,
+ * installed, a domain with Debian's paths on the installed QEMU resized
+ * with setmem and the installed balloonctl, and purged leaving the
+ * system as it was.  The test starts virtlogd and libvirtd itself (as
  * root, no systemd) when they are not running, and stops what it
  * started.
  *
@@ -132,8 +135,12 @@ static UbfAgent *domain_define_start(const char *name, const char *xml)
     return agent;
 }
 
-/* Define and start domain @name: 1 GiB boot, 2 GiB of virtio-mem. */
-static UbfAgent *domain_start(const char *name)
+/*
+ * Define and start domain @name: 1 GiB boot, 2 GiB of virtio-mem, on
+ * @emu, booting vmlinuz and initrd.img from @images.
+ */
+static UbfAgent *domain_start_at(const char *name, const char *emu,
+                                 const char *images)
 {
     g_autofree char *xml = g_strdup_printf(
         "<domain type='qemu'>"
@@ -161,9 +168,15 @@ static UbfAgent *domain_start(const char *name)
         "<node>0</node><block unit='MiB'>2</block>"
         "<requested unit='MiB'>0</requested></target></memory>"
         "</devices></domain>",
-        name, tmpdir, tmpdir, emulator, tmpdir, name, tmpdir, name);
+        name, images, images, emu, tmpdir, name, tmpdir, name);
 
     return domain_define_start(name, xml);
+}
+
+/* ...on the QEMU under test, from the test's folder. */
+static UbfAgent *domain_start(const char *name)
+{
+    return domain_start_at(name, emulator, tmpdir);
 }
 
 /*
@@ -596,6 +609,130 @@ static void test_libvirt_hyperv_tcg(void)
     domain_remove(name);
 }
 
+/* What installing and removing must leave as it was. */
+static char *system_snapshot(void)
+{
+    char *out = NULL;
+
+    g_assert_cmpint(sh("sh -c \"dpkg-query -W -f='${Package} ${Version} "
+                       "${db:Status-Abbrev}\\n' | sort; find /usr/bin "
+                       "/usr/lib/ubf /usr/share/man /usr/share/doc "
+                       "/usr/share/bash-completion /lib/systemd/system "
+                       "/etc/ubf /etc/systemd /var/lib/libvirt/images "
+                       "2>/dev/null | sort\"", &out), ==, 0);
+    return out;
+}
+
+/*
+ * The Debian packages: built with make deb's script (lintian clean),
+ * installed with apt, a libvirt domain with Debian's usual paths on the
+ * installed QEMU (/usr/bin/ubf-qemu-system-x86_64, images in
+ * /var/lib/libvirt/images) resized with virsh setmem and the installed
+ * balloonctl, then purged: the system is as it was.
+ */
+static void test_packages(void)
+{
+    const char *root = g_getenv("UBF_SOURCE_ROOT");
+    g_autofree char *build = g_path_get_dirname(g_getenv("UBF_QEMU"));
+    g_autofree char *debs = g_build_filename(tmpdir, "deb", NULL);
+    g_autofree char *images = g_strdup("/var/lib/libvirt/images/ubf-packages");
+    g_autofree char *name = g_strdup_printf("ubf-pkg-%d", getpid());
+    g_autofree char *cmd = NULL, *out = NULL, *lintian = NULL;
+    g_autofree char *before = NULL, *after = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(UbfAgent) agent = NULL;
+    UbfGuestMem boot;
+
+    if (getuid() != 0 || !root) {
+        g_test_skip("installing packages needs root (and UBF_SOURCE_ROOT)");
+        return;
+    }
+    if (sanitized_skip()) {
+        return;
+    }
+    if (sh("dpkg-query -W ubf-tools ubf-qemu-system-x86 ubf-doc", NULL) == 0) {
+        g_test_skip("ubf packages are installed already: not touching them");
+        return;
+    }
+    if (!daemons_start()) {
+        g_test_skip("cannot start virtlogd and libvirtd");
+        return;
+    }
+
+    /* build/bin/qemu-system-x86_64: the build folder is build/ */
+    cmd = g_strdup_printf("%s/scripts/build-deb.sh %s/.. %s", root, build,
+                          debs);
+    g_assert_cmpint(sh(cmd, &out), ==, 0);
+    g_free(cmd);
+    cmd = g_build_filename(debs, "lintian.txt", NULL);
+    g_assert_true(g_file_get_contents(cmd, &lintian, NULL, NULL));
+    g_test_message("lintian: %s", lintian);
+    g_assert_null(strstr(lintian, "\nE: "));
+    g_assert_false(g_str_has_prefix(lintian, "E: "));
+
+    before = system_snapshot();
+    g_free(cmd);
+    cmd = g_strdup_printf("sh -c 'DEBIAN_FRONTEND=noninteractive apt-get "
+                          "install -y -q --no-install-recommends "
+                          "%s/ubf-*.deb'", debs);
+    g_assert_cmpint(sh(cmd, NULL), ==, 0);
+    g_assert_true(g_file_test("/usr/bin/ubf-qemu-system-x86_64",
+                              G_FILE_TEST_IS_EXECUTABLE));
+    g_assert_true(g_file_test("/usr/share/man/man1/balloonctl.1.gz",
+                              G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test("/usr/share/bash-completion/completions/"
+                              "balloonctl", G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test("/etc/ubf/autod.conf", G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test("/lib/systemd/system/ubf-autod.service",
+                              G_FILE_TEST_EXISTS));
+    /* installed, not enabled: it needs its configuration first */
+    g_assert_false(g_file_test("/etc/systemd/system/multi-user.target.wants/"
+                               "ubf-autod.service", G_FILE_TEST_EXISTS));
+    g_assert_cmpint(sh("/usr/bin/ubf-qemu-system-x86_64 -version", NULL), ==,
+                    0);
+
+    /* A domain with Debian's usual paths, on the installed QEMU. */
+    g_assert_cmpint(g_mkdir_with_parents(images, 0755), ==, 0);
+    g_free(cmd);
+    cmd = g_strdup_printf("cp %s/vmlinuz %s/initrd.img %s",
+                          g_getenv("UBF_GUEST_DIR"), g_getenv("UBF_GUEST_DIR"),
+                          images);
+    g_assert_cmpint(sh(cmd, NULL), ==, 0);
+    agent = domain_start_at(name, "/usr/bin/ubf-qemu-system-x86_64", images);
+    g_assert_true(ubf_agent_meminfo(agent, &boot, &err));
+    g_free(cmd);
+    cmd = g_strdup_printf("pgrep -f '^/usr/bin/ubf-qemu-system-x86_64 .*%s'",
+                          name);
+    g_assert_cmpint(sh(cmd, NULL), ==, 0);
+
+    g_free(cmd);
+    cmd = g_strdup_printf("virsh -c " URI " setmem %s 786432 --live", name);
+    g_assert_cmpint(sh(cmd, NULL), ==, 0);
+    g_assert_cmpint(dommemstat_actual(name, 786432), ==, 786432);
+    g_assert_cmpint(wait_memtotal(agent, boot.memtotal_kib -
+                                  256 * KIB_PER_MIB), ==,
+                    boot.memtotal_kib - 256 * KIB_PER_MIB);
+    g_free(cmd);
+    cmd = g_strdup_printf("/usr/bin/balloonctl -c " URI " resize %s 1536M "
+                          "--wait", name);
+    g_assert_cmpint(sh(cmd, NULL), ==, 0);
+    g_assert_cmpint(dommemstat_actual(name, 1536 * 1024), ==, 1536 * 1024);
+    g_assert_cmpint(wait_memtotal(agent, boot.memtotal_kib +
+                                  512 * KIB_PER_MIB), ==,
+                    boot.memtotal_kib + 512 * KIB_PER_MIB);
+    domain_remove(name);
+    g_free(cmd);
+    cmd = g_strdup_printf("rm -rf %s", images);
+    sh(cmd, NULL);
+
+    /* Removed: as it was. */
+    g_assert_cmpint(sh("sh -c 'DEBIAN_FRONTEND=noninteractive apt-get purge "
+                       "-y -q ubf-qemu-system-x86 ubf-tools ubf-doc'", NULL),
+                    ==, 0);
+    after = system_snapshot();
+    g_assert_cmpstr(after, ==, before);
+}
+
 int main(int argc, char **argv)
 {
     g_autofree char *kernel_src = g_build_filename(g_getenv("UBF_GUEST_DIR"),
@@ -613,6 +750,7 @@ int main(int argc, char **argv)
     initrd = stage(initrd_src, "initrd.img", 0644);
     g_test_add_func("/libvirt/setmem-balloonctl-all", test_libvirt);
     g_test_add_func("/libvirt/hyperv-tcg", test_libvirt_hyperv_tcg);
+    g_test_add_func("/libvirt/packages", test_packages);
     ret = g_test_run();
     daemons_stop();
     sh(g_strdup_printf("rm -rf %s", tmpdir), NULL);
