@@ -35,6 +35,7 @@ static const uint64_t gdt[3] = {
     0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull
 };
 
+uint32_t mb_info;
 volatile uint32_t fault_vector;
 volatile uint32_t fault_skip;
 volatile uint32_t sint_irqs;
@@ -49,6 +50,7 @@ __asm__(
     ".text\n"
     ".globl _start\n"
     "_start:\n"
+    "    mov %ebx, mb_info\n"
     "    mov $stack + 16384, %esp\n"
     "    call bare_main\n"
     "1:  cli\n"
@@ -200,4 +202,17 @@ uint64_t hypercall(uint64_t control, uint64_t in)
 uint16_t post_message(uint64_t control, uint64_t gpa)
 {
     return hypercall(control, gpa) & 0xffff;
+}
+
+uint64_t hypercall_out(uint64_t control, uint64_t in, uint64_t out)
+{
+    uint32_t lo = control, hi = control >> 32;
+    uint32_t in_lo = in, in_hi = in >> 32;
+    uint32_t out_lo = out, out_hi = out >> 32;
+
+    __asm__ volatile("call *%6"
+                     : "+a"(lo), "+d"(hi), "+b"(in_hi), "+c"(in_lo),
+                       "+D"(out_hi), "+S"(out_lo)
+                     : "m"(hypercall_entry) : "memory");
+    return (uint64_t)hi << 32 | lo;
 }

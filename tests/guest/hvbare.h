@@ -91,5 +91,10 @@ uint32_t wrmsr_safe(uint32_t msr, uint64_t val);
 /* Through the hypercall page, 32-bit calling convention */
 uint64_t hypercall(uint64_t control, uint64_t in);
 uint16_t post_message(uint64_t control, uint64_t gpa);
+/* ...with output parameters at @out: the whole result (reps in 32-43) */
+uint64_t hypercall_out(uint64_t control, uint64_t in, uint64_t out);
+
+/* The multiboot information structure the loader passed (EBX) */
+extern uint32_t mb_info;
 
 #endif

@@ -7,9 +7,15 @@
  * synthetic MSRs, bad SINT vectors, hypercalls with bad codes, bad
  * control bits, misaligned, page-crossing or non-RAM input, VMBus
  * messages while the SynIC is off or its SINT masked, to a VP that does
- * not exist, and messages into a busy slot.  It prints one "name value"
- * line per probe on COM1, then "done", and halts; the test
- * (tests/integration/test-hyperv-tcg.c) says what each value must be.
+ * not exist, and messages into a busy slot.  With extended hypercalls
+ * offered (hv-ext-hypercalls) it probes those instead: the capability
+ * query, cold discard hints (bad heat types, ranges outside RAM, in ROM
+ * or MMIO, overlapping, huge counts, misaligned or page-crossing input,
+ * what is discarded and what is not) and the boot-zeroed-memory answer,
+ * checked against the multiboot memory map and the pages it wrote.  It
+ * prints one "name value" line per probe on COM1, then "done", and
+ * halts; the test (tests/integration/test-hyperv-tcg.c) says what each
+ * value must be.
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -234,6 +240,248 @@ static void probe_sints(void)
     report("after_eom_message", wait_message());
 }
 
+/* ---- extended hypercalls ---- */
+
+#define HC_EXT_QUERY_CAPS 0x8001
+#define HC_EXT_BOOT_ZEROED 0x8002
+#define HC_EXT_HEAT_HINT 0x8003
+#define HC_REP(n) ((uint64_t)(n) << 32)
+#define HC_REP_START(n) ((uint64_t)(n) << 48)
+#define HC_STATUS(r) ((r) & 0xffff)
+#define HC_REPS_DONE(r) (((r) >> 32) & 0xfff)
+
+#define MIB (1024u * 1024u)
+/* Blocks of its own memory the probe writes and hints (of 128 MiB) */
+#define BLOCK_A (64 * MIB)
+#define BLOCK_B (66 * MIB)
+#define BLOCK_C (68 * MIB)
+#define MARKER (96 * MIB)       /* written before asking for boot-zeroed */
+#define LATE (100 * MIB)        /* written after: excluded next boot */
+/* (LATE is never read before the answer: a read maps it, too) */
+#define LATE_MAGIC 0x1a7e1a7eu
+
+/* A 2 MiB page range (union hv_gpa_page_range), @n blocks */
+static uint64_t range_2m(uint64_t gpa, uint32_t n)
+{
+    return (gpa >> 21) << 21 | 1u << 11 | (n - 1);
+}
+
+static void fill(uint32_t addr, uint32_t v)
+{
+    volatile uint32_t *p = (volatile uint32_t *)addr;
+    uint32_t i;
+
+    for (i = 0; i < 2 * MIB / 4; i += 1024) {
+        p[i] = v;
+    }
+}
+
+/* 1 if every word fill() writes reads @v */
+static uint32_t reads(uint32_t addr, uint32_t v)
+{
+    volatile uint32_t *p = (volatile uint32_t *)addr;
+    uint32_t i;
+
+    for (i = 0; i < 2 * MIB / 4; i += 1024) {
+        if (p[i] != v) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static uint64_t *hint_input(uint64_t header)
+{
+    uint64_t *in = (uint64_t *)spare_page;
+
+    in[0] = header;
+    return in;
+}
+
+static uint64_t hint(uint64_t control, uint64_t in)
+{
+    return hypercall_out(HC_EXT_HEAT_HINT | control, in, 0);
+}
+
+static void probe_heat_hints(void)
+{
+    uint64_t page = (uint32_t)spare_page, *in, r;
+
+    /* one 2 MiB block the probe wrote: discarded, reads zero */
+    fill(BLOCK_A, 0xa5a5a5a5);
+    fill(BLOCK_B, 0x5a5a5a5a);
+    in = hint_input(2);
+    in[1] = range_2m(BLOCK_A, 1);
+    r = hint(HC_REP(1), page);
+    report("hint_ok", HC_STATUS(r));
+    report("hint_ok_reps", HC_REPS_DONE(r));
+    report("hint_block_zero", reads(BLOCK_A, 0));
+    report("hint_other_kept", reads(BLOCK_B, 0x5a5a5a5a));
+
+    /* bad heat types, reserved header bits: nothing done */
+    in = hint_input(0);
+    in[1] = range_2m(BLOCK_B, 1);
+    report("hint_type_cold", HC_STATUS(hint(HC_REP(1), page)));
+    in[0] = 1;
+    report("hint_type_hot", HC_STATUS(hint(HC_REP(1), page)));
+    in[0] = 3;
+    report("hint_type_3", HC_STATUS(hint(HC_REP(1), page)));
+    in[0] = 2 | 1ull << 40;
+    report("hint_header_reserved", HC_STATUS(hint(HC_REP(1), page)));
+    report("hint_bad_kept", reads(BLOCK_B, 0x5a5a5a5a));
+
+    /* bad ranges: outside RAM, ROM, MMIO, reserved bits, 1 GiB base */
+    in = hint_input(2);
+    in[1] = range_2m(NOT_RAM, 1);
+    r = hint(HC_REP(1), page);
+    report("hint_not_ram", HC_STATUS(r));
+    report("hint_not_ram_reps", HC_REPS_DONE(r));
+    in[1] = 0xf0ull << 12;                          /* 4 KiB at 0xf0000 */
+    report("hint_rom", HC_STATUS(hint(HC_REP(1), page)));
+    in[1] = 0xfee00ull << 12;                       /* the local APIC */
+    report("hint_mmio", HC_STATUS(hint(HC_REP(1), page)));
+    in[1] = range_2m(BLOCK_B, 1) | 1u << 13;
+    report("hint_range_reserved", HC_STATUS(hint(HC_REP(1), page)));
+    in[1] = range_2m(BLOCK_B, 1) | 1u << 12;        /* 1 GiB, at 66 MiB */
+    report("hint_1g_misaligned", HC_STATUS(hint(HC_REP(1), page)));
+    in[1] = range_2m(0, 2047);                      /* 4 GiB: past RAM */
+    report("hint_too_long", HC_STATUS(hint(HC_REP(1), page)));
+    report("hint_ranges_kept", reads(BLOCK_B, 0x5a5a5a5a));
+
+    /* a good range then a bad one: the first done, the call stops */
+    fill(BLOCK_C, 0xc3c3c3c3);
+    in[1] = range_2m(BLOCK_C, 1);
+    in[2] = range_2m(NOT_RAM, 1);
+    r = hint(HC_REP(2), page);
+    report("hint_partial", HC_STATUS(r));
+    report("hint_partial_reps", HC_REPS_DONE(r));
+    report("hint_partial_first_zero", reads(BLOCK_C, 0));
+
+    /* the same block twice, and again: fine */
+    in[1] = range_2m(BLOCK_A, 1);
+    in[2] = range_2m(BLOCK_A, 1);
+    r = hint(HC_REP(2), page);
+    report("hint_overlap", HC_STATUS(r));
+    report("hint_overlap_reps", HC_REPS_DONE(r));
+    report("hint_repeat", HC_STATUS(hint(HC_REP(1), page)));
+
+    /* the call's form */
+    report("hint_huge_count", HC_STATUS(hint(HC_REP(4095), page)));
+    report("hint_no_reps", HC_STATUS(hint(0, page)));
+    report("hint_start_past", HC_STATUS(hint(HC_REP(1) | HC_REP_START(1),
+                                              page)));
+    report("hint_fast", HC_STATUS(hint(HC_REP(1) | HC_FAST, page)));
+    report("hint_varhead", HC_STATUS(hint(HC_REP(1) | 1u << 17, page)));
+    report("hint_misaligned", HC_STATUS(hint(HC_REP(1), page + 4)));
+    report("hint_cross_page", HC_STATUS(hint(HC_REP(2), page + 4096 - 16)));
+    report("hint_input_not_ram", HC_STATUS(hint(HC_REP(1), NOT_RAM)));
+    report("hint_end_kept", reads(BLOCK_B, 0x5a5a5a5a));
+}
+
+/* Is [@start, + @len) within a multiboot "available" region? */
+static uint32_t in_mmap(uint64_t start, uint64_t len)
+{
+    uint32_t *mbi = (uint32_t *)mb_info;
+    uint32_t p, end;
+
+    if (!(mbi[0] & (1u << 6))) {
+        return 0;
+    }
+    p = mbi[12];
+    end = p + mbi[11];
+    while (p < end) {
+        uint32_t size = *(uint32_t *)p;
+        uint64_t a = *(uint64_t *)(p + 4), l = *(uint64_t *)(p + 12);
+        uint32_t type = *(uint32_t *)(p + 20);
+
+        if (type == 1 && start >= a && start + len <= a + l) {
+            return 1;
+        }
+        p += size + 4;
+    }
+    return 0;
+}
+
+/* Does some range of the answer at @out cover @gpa? */
+static uint32_t covers(const uint64_t *out, uint64_t gpa)
+{
+    uint64_t i;
+
+    for (i = 0; i < out[0] && i < 255; i++) {
+        uint64_t s = out[1 + 2 * i] << 12, l = out[2 + 2 * i] << 12;
+
+        if (gpa >= s && gpa < s + l) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void probe_boot_zeroed(void)
+{
+    uint64_t page = (uint32_t)spare_page, *out = (uint64_t *)spare_page;
+    uint64_t i, first, total = 0;
+    volatile uint32_t *late = (volatile uint32_t *)LATE;
+    volatile uint32_t *marker = (volatile uint32_t *)MARKER;
+    /* the marker page remembers an earlier boot (reading LATE would not) */
+    uint32_t in_map = 1, again = 1, boot = marker[1] == LATE_MAGIC ? 2 : 1;
+
+    marker[0] = 1;
+    report("bz_boot", boot);
+    report("bz_status", HC_STATUS(hypercall_out(HC_EXT_BOOT_ZEROED, 0,
+                                                page)));
+    report("bz_count_nonzero", out[0] > 0 && out[0] <= 255);
+    for (i = 0; i < out[0] && i < 255; i++) {
+        in_map &= in_mmap(out[1 + 2 * i] << 12, out[2 + 2 * i] << 12);
+        total += out[2 + 2 * i] << 12;
+    }
+    report("bz_in_memory_map", in_map);
+    report("bz_excludes_image", !covers(out, 1 * MIB) &&
+           !covers(out, (uint32_t)spare_page));
+    report("bz_excludes_marker", !covers(out, MARKER));
+    report("bz_covers_late", covers(out, LATE));
+    first = out[0];
+    report("bz_again", HC_STATUS(hypercall_out(HC_EXT_BOOT_ZEROED, 0,
+                                               page)));
+    again = out[0] == first;
+    report("bz_same_again", again);
+    report("bz_total_mib", total / MIB);
+    /* written now: the host holds data for it from here on */
+    *late = LATE_MAGIC;
+    marker[1] = LATE_MAGIC;
+
+    report("bz_fast", HC_STATUS(hypercall_out(HC_EXT_BOOT_ZEROED | HC_FAST,
+                                              0, page)));
+    report("bz_rep", HC_STATUS(hypercall_out(HC_EXT_BOOT_ZEROED | HC_REP(1),
+                                             0, page)));
+    report("bz_misaligned", HC_STATUS(hypercall_out(HC_EXT_BOOT_ZEROED, 0,
+                                                    page + 4)));
+    report("bz_cross_page", HC_STATUS(hypercall_out(HC_EXT_BOOT_ZEROED, 0,
+                                                    page + 16)));
+    report("bz_not_ram", HC_STATUS(hypercall_out(HC_EXT_BOOT_ZEROED, 0,
+                                                 NOT_RAM)));
+}
+
+static void probe_ext_hypercalls(void)
+{
+    uint64_t page = (uint32_t)spare_page, *caps = (uint64_t *)spare_page;
+
+    report("ext_caps_status", HC_STATUS(hypercall_out(HC_EXT_QUERY_CAPS, 0,
+                                                      page)));
+    report("ext_caps", *caps);
+    report("ext_caps_fast", HC_STATUS(hypercall_out(HC_EXT_QUERY_CAPS |
+                                                    HC_FAST, 0, page)));
+    report("ext_caps_rep", HC_STATUS(hypercall_out(HC_EXT_QUERY_CAPS |
+                                                   HC_REP(1), 0, page)));
+    report("ext_caps_misaligned", HC_STATUS(hypercall_out(HC_EXT_QUERY_CAPS,
+                                                          0, page + 4)));
+    report("ext_caps_not_ram", HC_STATUS(hypercall_out(HC_EXT_QUERY_CAPS, 0,
+                                                       NOT_RAM)));
+    report("ext_unknown", HC_STATUS(hypercall_out(0x8004, 0, page)));
+    probe_heat_hints();
+    probe_boot_zeroed();
+}
+
 void bare_main(void)
 {
     uint32_t sig[3];
@@ -248,9 +496,19 @@ void bare_main(void)
     __asm__ volatile("cpuid" : "=a"(features), "=b"(sig[0]), "=c"(sig[1]),
                      "=d"(sig[2]) : "a"(0x40000003));
     report("cpuid_features", features);
+    report("ext_cpuid_bit", (sig[0] >> 20) & 1);
 
+    if ((sig[0] >> 20) & 1) {
+        /* extended hypercalls offered: those, with a hypercall page */
+        wrmsr_safe(MSR_GUEST_OS_ID, 0x8100000000000000ull);
+        wrmsr_safe(MSR_HYPERCALL, (uint32_t)hypercall_page | 1);
+        probe_ext_hypercalls();
+        puts_serial("done\n");
+        return;
+    }
     probe_msrs();
     probe_hypercall_setup();
+    report("ext_not_offered", post_message(HC_EXT_QUERY_CAPS, 0));
     probe_hypercalls();
     probe_sints();
     puts_serial("done\n");
