@@ -124,6 +124,16 @@ static void hv_balloon_backend_get_info(BalloonBackend *bb,
                    (uint64_t)added);
     info->size = MAX(added - returned, info->min_size);
     info->hot_added = added;
+    if (hb->ops->get_hint_stats) {
+        HvBalloonHintStats hs;
+
+        hb->ops->get_hint_stats(hb->dev, &hs);
+        info->hints_offered = hs.offered;
+        info->hint_bytes = hs.bytes;
+        info->hint_ranges = hs.ranges;
+        info->hint_discards = hs.discards;
+        info->hint_refused = hs.refused;
+    }
 }
 
 static bool hv_balloon_backend_set_target(BalloonBackend *bb, int64_t size,

@@ -36,6 +36,8 @@ typedef struct HvBalloonBackendOps {
     int (*nb_nodes)(void *dev);
     /* ...and the pages of each node's boot memory. */
     RangeSet *(*node_pages)(void *dev, int node);
+    /* Optional: its cold discard hints (hv_balloon_get_hint_stats). */
+    void (*get_hint_stats)(void *dev, HvBalloonHintStats *stats);
 } HvBalloonBackendOps;
 
 /* A backend over @dev, named @id; released by its release hook. */

@@ -62,6 +62,12 @@ static RangeSet *hv_balloon_dev_node_pages(void *dev, int node)
     return balloon_frontend_node_pages(node);
 }
 
+static void hv_balloon_dev_get_hint_stats(void *dev,
+                                          HvBalloonHintStats *stats)
+{
+    hv_balloon_get_hint_stats(((HvBalloonDev *)dev)->balloon, stats);
+}
+
 static const HvBalloonBackendOps hv_balloon_dev_ops = {
     .get_state = hv_balloon_dev_get_state,
     .set_target = hv_balloon_dev_set_target,
@@ -72,6 +78,7 @@ static const HvBalloonBackendOps hv_balloon_dev_ops = {
     .guest_os_id = hv_balloon_dev_guest_os_id,
     .nb_nodes = hv_balloon_dev_nb_nodes,
     .node_pages = hv_balloon_dev_node_pages,
+    .get_hint_stats = hv_balloon_dev_get_hint_stats,
 };
 
 BalloonBackend *hv_balloon_dev_backend_new(HvBalloon *balloon,

@@ -93,6 +93,17 @@ typedef struct BalloonBackendInfo {
      * static string, or NULL.
      */
     const char *limit_reason;
+    /*
+     * Free page hints the guest sent since QEMU started (hv-balloon's
+     * cold discard hints): whether the backend offers them, the bytes
+     * and page ranges reported, the discards made for them (merged), the
+     * calls refused.  Guest-reported figures, for the user only.
+     */
+    bool hints_offered;
+    uint64_t hint_bytes;
+    uint64_t hint_ranges;
+    uint64_t hint_discards;
+    uint64_t hint_refused;
 } BalloonBackendInfo;
 
 /*

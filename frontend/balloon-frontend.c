@@ -864,6 +864,13 @@ MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
             b->has_hot_added = true;
             b->hot_added = bi.hot_added;
         }
+        if (bi.hints_offered) {
+            b->free_page_hints = g_new0(MemoryResizeFreePageHints, 1);
+            b->free_page_hints->bytes = bi.hint_bytes;
+            b->free_page_hints->ranges = bi.hint_ranges;
+            b->free_page_hints->discards = bi.hint_discards;
+            b->free_page_hints->refused = bi.hint_refused;
+        }
         if (re->in_flight && slot->is_short) {
             b->has_shortfall = true;
             b->shortfall = slot->short_by;
