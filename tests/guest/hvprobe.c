@@ -268,6 +268,7 @@ static uint64_t range_2m(uint64_t gpa, uint32_t n)
 
 static void fill(uint32_t addr, uint32_t v)
 {
+    /* volatile: the host discards this memory behind the compiler's back */
     volatile uint32_t *p = (volatile uint32_t *)addr;
     uint32_t i;
 
@@ -279,6 +280,7 @@ static void fill(uint32_t addr, uint32_t v)
 /* 1 if every word fill() writes reads @v */
 static uint32_t reads(uint32_t addr, uint32_t v)
 {
+    /* volatile: the host discards this memory behind the compiler's back */
     volatile uint32_t *p = (volatile uint32_t *)addr;
     uint32_t i;
 
@@ -421,7 +423,9 @@ static void probe_boot_zeroed(void)
 {
     uint64_t page = (uint32_t)spare_page, *out = (uint64_t *)spare_page;
     uint64_t i, first, total = 0;
+    /* volatile: each access must reach memory, where the host looks */
     volatile uint32_t *late = (volatile uint32_t *)LATE;
+    /* volatile: likewise */
     volatile uint32_t *marker = (volatile uint32_t *)MARKER;
     /* the marker page remembers an earlier boot (reading LATE would not) */
     uint32_t in_map = 1, again = 1, boot = marker[1] == LATE_MAGIC ? 2 : 1;
