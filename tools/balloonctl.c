@@ -913,6 +913,32 @@ static void status_openmetrics(GPtrArray *targets)
              "Size automatic sizing wants: demand plus buffer, in limits.",
              "automatic", "desired");
 
+    /* hv-balloon's cold discard hints: a counter per backend offering them */
+    om_family(out, "ubf_memory_free_page_hints_bytes", "counter", "bytes",
+              "Memory the guest reported free (free page hints).");
+    for (i = 0; i < targets->len; i++) {
+        Target *t = targets->pdata[i];
+        JsonArray *backends = json_object_get_array_member(t->info,
+                                                           "backends");
+        guint b;
+
+        for (b = 0; b < json_array_get_length(backends); b++) {
+            JsonObject *o = json_array_get_object_element(backends, b);
+
+            if (!json_object_has_member(o, "free-page-hints")) {
+                continue;
+            }
+            g_string_append(out, "ubf_memory_free_page_hints_bytes_total{");
+            om_labels(out, t);
+            g_string_append(out, ",backend=\"");
+            om_escape(out, json_object_get_string_member(o, "id"));
+            g_string_append_printf(out, "\"} %" G_GINT64_FORMAT "\n",
+                                   json_object_get_int_member(
+                                       json_object_get_object_member(
+                                           o, "free-page-hints"), "bytes"));
+        }
+    }
+
     om_family(out, "ubf_memory_resize_state", "stateset", NULL,
               "What the frontend is doing.");
     for (i = 0; i < targets->len; i++) {

@@ -120,7 +120,8 @@ static UbfVm *start_hv(gboolean offer)
         NULL
     };
     UbfVmConfig cfg = { .boot_mib = 2048, .modules = "hv_vmbus,hv_balloon",
-                        .extra = extra, .boot_timeout_ms = 240000 };
+                        .extra = extra, .boot_timeout_ms = 240000,
+                        .tool_qmp = TRUE };
     g_autoptr(GError) err = NULL;
     UbfVm *vm = ubf_vm_start(&cfg, &err);
 
@@ -177,6 +178,29 @@ static void test_hv_cold_discard(void)
                     ALLOC_MIB * MIB * 8 / 10);
     g_assert_cmpint(json_object_get_int_member(h, "discards"), >, 0);
     g_assert_cmpint(json_object_get_int_member(h, "refused"), ==, 0);
+
+    /* ...and balloonctl's metrics, read by prometheus_client's parser */
+    {
+        g_autofree char *cmd = g_strdup_printf(
+            "sh -c '%s --qmp vm=%s/ctl.sock status --format openmetrics | "
+            "/usr/bin/python3 -c \"import sys\n"
+            "from prometheus_client.openmetrics.parser import "
+            "text_string_to_metric_families as parse\n"
+            "for f in parse(sys.stdin.read()):\n"
+            "    for s in f.samples:\n"
+            "        if s.name == \\\"ubf_memory_free_page_hints_bytes_total\\\":\n"
+            "            print(int(s.value))\"'",
+            g_getenv("UBF_BALLOONCTL"), ubf_vm_dir(vm));
+        g_autofree char *out = NULL;
+        int status = -1;
+
+        g_assert_true(g_spawn_command_line_sync(cmd, &out, NULL, &status,
+                                                NULL));
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+        /* (the guest may have reported more since) */
+        g_assert_cmpint(g_ascii_strtoll(out, NULL, 10), >=,
+                        json_object_get_int_member(h, "bytes"));
+    }
 }
 
 /* Not offered: hv_balloon does not report, as before this series. */
