@@ -364,10 +364,20 @@ bool resize_engine_limits_within(ResizeEngine *re, int64_t node_ceiling,
     if (QTAILQ_EMPTY(&re->backends)) {
         return false;
     }
+    if (node_ceiling) {
+        /* each node's virtio-mem up to the ceiling (the balloon's below) */
+        np = g_new0(ResizeNodePlan, re->nb_nodes);
+        resize_engine_node_caps(re, np, false);
+        resize_engine_cap_nodes(re, np, node_ceiling);
+        for (n = 0; n < re->nb_nodes; n++) {
+            hi += np[n].cap;
+        }
+    }
     /*
      * Every virtio-mem device, and one balloon (the one that reaches
-     * furthest), whether or not its driver is up yet: a request beyond
-     * what the drivers connected now can do waits for the others.
+     * furthest, within the ceiling), whether or not its driver is up
+     * yet: a request beyond what the drivers connected now can do waits
+     * for the others.
      */
     QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
@@ -375,35 +385,15 @@ bool resize_engine_limits_within(ResizeEngine *re, int64_t node_ceiling,
         resize_engine_info(slot, &info);
         if (resize_engine_is_balloon(slot)) {
             balloon_lo = MIN(balloon_lo, info.min_size);
-            balloon_hi = MAX(balloon_hi, info.max_size);
+            balloon_hi = MAX(balloon_hi, resize_engine_cap_balloon(
+                                 re, np, &info, node_ceiling, info.max_size));
         } else {
             lo += info.min_size;
-            hi += info.max_size;
-        }
-    }
-    if (node_ceiling) {
-        /* Each node's virtio-mem, then the balloon's hot-add, up to it */
-        np = g_new0(ResizeNodePlan, re->nb_nodes);
-        resize_engine_node_caps(re, np, false);
-        resize_engine_cap_nodes(re, np, node_ceiling);
-        hi = re->base;
-        balloon_hi = 0;
-        for (n = 0; n < re->nb_nodes; n++) {
-            hi += np[n].cap;
-        }
-        QTAILQ_FOREACH(slot, &re->backends, next) {
-            BalloonBackendInfo info;
-
-            if (resize_engine_is_balloon(slot)) {
-                resize_engine_info(slot, &info);
-                balloon_hi = MAX(balloon_hi, resize_engine_cap_balloon(
-                                     re, np, &info, node_ceiling,
-                                     info.max_size));
-            }
+            hi += node_ceiling ? 0 : info.max_size;
         }
     }
     *min = MAX(MAX(lo + balloon_lo, re->floor), RESIZE_ENGINE_PAGE);
-    *max = MAX(hi + balloon_hi, *min);
+    *max = hi + balloon_hi;
     return true;
 }
 
