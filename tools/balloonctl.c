@@ -251,32 +251,28 @@ static void hosts_load_fleet(const char *path)
     lines = g_strsplit(text, "\n", -1);
     for (i = 0; lines[i]; i++) {
         g_auto(GStrv) w = NULL;
+        g_autoptr(GPtrArray) words = NULL;
         char *line = g_strstrip(lines[i]);
+        int k;
 
         if (!*line || *line == '#') {
             continue;
         }
+        /* the words, runs of blanks between them */
         w = g_strsplit_set(line, " \t", -1);
-        /* drop the empty words runs of blanks leave */
-        {
-            int n = 0, k;
-
-            for (k = 0; w[k]; k++) {
-                if (*w[k]) {
-                    char *keep = w[k];
-
-                    w[k] = w[n];
-                    w[n++] = keep;
-                }
+        words = g_ptr_array_new();
+        for (k = 0; w[k]; k++) {
+            if (*w[k]) {
+                g_ptr_array_add(words, w[k]);
             }
-            if (n == 1) {
-                host_add(NULL, w[0]);
-            } else if (n == 2 && !strchr(w[0], ':')) {
-                host_add(w[0], w[1]);
-            } else {
-                die(EXIT_REFUSED, "%s:%d: expected 'URI' or 'NAME URI'",
-                    path, i + 1);
-            }
+        }
+        if (words->len == 1) {
+            host_add(NULL, words->pdata[0]);
+        } else if (words->len == 2 && !strchr(words->pdata[0], ':')) {
+            host_add(words->pdata[0], words->pdata[1]);
+        } else {
+            die(EXIT_REFUSED, "%s:%d: expected 'URI' or 'NAME URI'",
+                path, i + 1);
         }
     }
 }
@@ -814,6 +810,24 @@ static void om_family(GString *out, const char *name, const char *type,
     g_string_append_printf(out, "# HELP %s %s\n", name, help);
 }
 
+/*
+ * One sample of @name for @t: its labels, and @label="@label_value"
+ * when @label is given.
+ */
+static void om_sample(GString *out, const char *name, Target *t,
+                      const char *label, const char *label_value,
+                      gint64 value)
+{
+    g_string_append_printf(out, "%s{", name);
+    om_labels(out, t);
+    if (label) {
+        g_string_append_printf(out, ",%s=\"", label);
+        om_escape(out, label_value);
+        g_string_append_c(out, '"');
+    }
+    g_string_append_printf(out, "} %" G_GINT64_FORMAT "\n", value);
+}
+
 /* A gauge from member @member of each target's query (where present). */
 static void om_gauge(GString *out, GPtrArray *targets, const char *name,
                      const char *help, const char *object, const char *member)
@@ -832,10 +846,8 @@ static void om_gauge(GString *out, GPtrArray *targets, const char *name,
         if (!o || !json_object_has_member(o, member)) {
             continue;
         }
-        g_string_append_printf(out, "%s{", name);
-        om_labels(out, t);
-        g_string_append_printf(out, "} %" G_GINT64_FORMAT "\n",
-                               json_object_get_int_member(o, member));
+        om_sample(out, name, t, NULL, NULL,
+                  json_object_get_int_member(o, member));
     }
 }
 
@@ -852,16 +864,15 @@ static void om_node_gauge(GString *out, GPtrArray *targets, const char *name,
 
         for (n = 0; n < json_array_get_length(nodes); n++) {
             JsonObject *o = json_array_get_object_element(nodes, n);
+            g_autofree char *node = NULL;
 
             if (!json_object_has_member(o, member)) {
                 continue;
             }
-            g_string_append_printf(out, "%s{", name);
-            om_labels(out, t);
-            g_string_append_printf(out, ",node=\"%" G_GINT64_FORMAT "\"} %"
-                                   G_GINT64_FORMAT "\n",
-                                   json_object_get_int_member(o, "node"),
-                                   json_object_get_int_member(o, member));
+            node = g_strdup_printf("%" G_GINT64_FORMAT,
+                                   json_object_get_int_member(o, "node"));
+            om_sample(out, name, t, "node", node,
+                      json_object_get_int_member(o, member));
         }
     }
 }
@@ -891,9 +902,7 @@ static void status_openmetrics(GPtrArray *targets)
             boot += json_object_get_int_member(
                 json_array_get_object_element(nodes, n), "boot");
         }
-        g_string_append(out, "ubf_memory_boot_bytes{");
-        om_labels(out, t);
-        g_string_append_printf(out, "} %" G_GINT64_FORMAT "\n", boot);
+        om_sample(out, "ubf_memory_boot_bytes", t, NULL, NULL, boot);
     }
     om_gauge(out, targets, "ubf_memory_target_bytes",
              "Guest size last requested.", NULL, "target");
@@ -928,14 +937,11 @@ static void status_openmetrics(GPtrArray *targets)
             if (!json_object_has_member(o, "free-page-hints")) {
                 continue;
             }
-            g_string_append(out, "ubf_memory_free_page_hints_bytes_total{");
-            om_labels(out, t);
-            g_string_append(out, ",backend=\"");
-            om_escape(out, json_object_get_string_member(o, "id"));
-            g_string_append_printf(out, "\"} %" G_GINT64_FORMAT "\n",
-                                   json_object_get_int_member(
-                                       json_object_get_object_member(
-                                           o, "free-page-hints"), "bytes"));
+            om_sample(out, "ubf_memory_free_page_hints_bytes_total", t,
+                      "backend", json_object_get_string_member(o, "id"),
+                      json_object_get_int_member(
+                          json_object_get_object_member(o, "free-page-hints"),
+                          "bytes"));
         }
     }
 
@@ -946,11 +952,9 @@ static void status_openmetrics(GPtrArray *targets)
         const char *state = json_object_get_string_member(t->info, "state");
 
         for (s = 0; s < G_N_ELEMENTS(states); s++) {
-            g_string_append(out, "ubf_memory_resize_state{");
-            om_labels(out, t);
-            g_string_append_printf(out, ",ubf_memory_resize_state=\"%s\"} "
-                                   "%d\n", states[s],
-                                   !strcmp(state, states[s]));
+            om_sample(out, "ubf_memory_resize_state", t,
+                      "ubf_memory_resize_state", states[s],
+                      !strcmp(state, states[s]));
         }
     }
     if (hosts->len) {
