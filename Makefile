@@ -114,7 +114,7 @@ demo: all
 	    $(TOOLS)/tools/ubf-demo --qemu $(QEMU_BIN) --guest $(GUEST)
 
 clean:
-	rm -rf $(B)/qemu/build $(B)/baseline/build $(TOOLS) $(B)/bin $(GUEST)/root
+	rm -rf $(B)/qemu/build $(B)/baseline/build $(TOOLS) $(B)/bin $(GUEST)/root $(GUEST)/root-kexec
 
 distclean:
 	rm -rf $(B)

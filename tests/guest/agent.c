@@ -30,6 +30,17 @@
  *                       "oom_kills":N}  (R: "running", "done", or how
  *                      the child died, e.g. "signal 9"; oom_kills from
  *                      /proc/vmstat, for the whole guest)
+ *   kexec HOW          load /kexec/vmlinuz (the guest's own kernel, in
+ *                      guests built with it) and this initramfs as it is
+ *                      now with this kernel's command line, and start
+ *                      them: HOW is "load" (kexec-tools' default,
+ *                      the kexec_load system call: the memory map comes
+ *                      from /sys/firmware/memmap) or "file"
+ *                      (kexec_file_load: the kernel's boot memory map)
+ *                      {"ok":true}, then the new kernel boots
+ *   crash              load the same kernel as a crash kernel (kexec -p,
+ *                      into the memory crashkernel= reserved) and crash
+ *                      this one: {"ok":true}, then the crash kernel boots
  *
  * Any failure answers {"error":"..."}.  Unknown commands are errors too,
  * so a host talking to the wrong port finds out at once.
@@ -469,6 +480,95 @@ static void agent_cmd_workload_status(void)
                 agent_vmstat_value("oom_kill"));
 }
 
+/* Run @path with @argv (NULL-terminated); 0 if it exited 0. */
+static int agent_run(const char *path, const char *const *argv)
+{
+    int status;
+    pid_t pid = fork();
+
+    if (pid < 0) {
+        return -1;
+    }
+    if (pid == 0) {
+        execv(path, (char *const *)argv);
+        _exit(127);
+    }
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        return -1;
+    }
+    return WEXITSTATUS(status);
+}
+
+/*
+ * The initramfs as it is now, in /run/kexec-initrd.img (a tmpfs of its
+ * own, so that it is not in itself), and the kernel with @mode ("-c",
+ * "-s" or "-p") loaded with it; 0 on success.
+ */
+static int agent_kexec_load(const char *mode)
+{
+    static const char *const make_initrd[] = {
+        "sh", "-c",
+        "mkdir -p /run && { mountpoint -q /run || "
+        "mount -t tmpfs tmpfs /run; } && "
+        "cd / && find . -xdev | cpio -o -H newc >/run/kexec-initrd.img",
+        NULL
+    };
+    int rc = agent_run("/bin/sh", make_initrd);
+
+    if (rc) {
+        return 1000 + rc;
+    }
+    if (!strcmp(mode, "-p")) {
+        return agent_run("/sbin/kexec", (const char *const []) {
+            "kexec", "-p", "/kexec/vmlinuz",
+            "--initrd=/run/kexec-initrd.img", "--reuse-cmdline", NULL });
+    }
+    return agent_run("/sbin/kexec", (const char *const []) {
+        "kexec", mode, "-l", "/kexec/vmlinuz",
+        "--initrd=/run/kexec-initrd.img", "--reuse-cmdline", NULL });
+}
+
+static void agent_cmd_kexec(const char *arg)
+{
+    const char *mode;
+    int rc;
+
+    if (!strcmp(arg, "load")) {
+        mode = "-c";
+    } else if (!strcmp(arg, "file")) {
+        mode = "-s";
+    } else {
+        agent_reply("{\"error\":\"kexec: HOW is load or file\"}");
+        return;
+    }
+    rc = agent_kexec_load(mode);
+    if (rc) {
+        agent_reply("{\"error\":\"kexec: loading failed (%d)\"}", rc);
+        return;
+    }
+    agent_reply("{\"ok\":true}");
+    sync();
+    execl("/sbin/kexec", "kexec", "-e", (char *)NULL);
+    agent_error("kexec -e");
+}
+
+static void agent_cmd_crash(void)
+{
+    int rc = agent_kexec_load("-p");
+    int fd;
+
+    if (rc) {
+        agent_reply("{\"error\":\"crash: loading the crash kernel failed "
+                    "(%d)\"}", rc);
+        return;
+    }
+    agent_reply("{\"ok\":true}");
+    fd = open("/proc/sysrq-trigger", O_WRONLY);
+    if (fd < 0 || write(fd, "c", 1) != 1) {
+        agent_error("crash");
+    }
+}
+
 static void agent_dispatch(char *line)
 {
     char *arg = strchr(line, ' ');
@@ -499,6 +599,10 @@ static void agent_dispatch(char *line)
         agent_cmd_workload(arg);
     } else if (!strcmp(line, "workload-status")) {
         agent_cmd_workload_status();
+    } else if (!strcmp(line, "kexec")) {
+        agent_cmd_kexec(arg);
+    } else if (!strcmp(line, "crash")) {
+        agent_cmd_crash();
     } else if (line[0] != '\0') {
         agent_reply("{\"error\":\"unknown command\"}");
     }

@@ -1,11 +1,13 @@
 #!/bin/sh
 # Build the Linux test guest: Debian's kernel (linux-image-amd64 from
 # bookworm-backports), busybox-static, and ubf-agent in an initramfs;
-# and hvprobe and hvdm, bare-metal guests that misuse the Hyper-V
-# interface and hv-balloon's Dynamic Memory protocol.
+# the same with Debian's kexec-tools and the kernel itself, for a guest
+# that kexecs; and hvprobe and hvdm, bare-metal guests that misuse the
+# Hyper-V interface and hv-balloon's Dynamic Memory protocol.
 #
 # Usage: build-guest.sh OUTDIR
 #   OUTDIR/vmlinuz, OUTDIR/initrd.img, OUTDIR/kernel-version,
+#   OUTDIR/initrd-kexec.img
 #   OUTDIR/hvprobe.elf
 #   OUTDIR/hvdm.elf
 set -eu
@@ -62,7 +64,45 @@ done
 
 cp "$dl/kernel/boot/vmlinuz-$kver" "$out/vmlinuz.tmp"
 mv "$out/vmlinuz.tmp" "$out/vmlinuz"
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) \
-    >"$out/initrd.img.tmp"
-mv "$out/initrd.img.tmp" "$out/initrd.img"
+initramfs() {
+    (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) \
+        >"$2.tmp"
+    mv "$2.tmp" "$2"
+}
+initramfs "$root" "$out/initrd.img"
+
+# The kexec guest: Debian's kexec-tools with the libraries it links
+# (the Xen ones, for its Xen support, from Debian too; glibc is the
+# host's, Debian 12's own), and the kernel to kexec into.  The agent
+# (command kexec) hands the next kernel this initramfs as it is.
+kexec_pkgs="kexec-tools libxenmisc4.17 libxencall1 libxendevicemodel1
+libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxentoolcore1
+libxentoollog1"
+if [ ! -f "$dl/kexec.stamp" ]; then
+    rm -rf "$dl/kexec"
+    mkdir -p "$dl/kexec"
+    # shellcheck disable=SC2086
+    (cd "$dl/kexec" && apt-get download $kexec_pkgs >download.log 2>&1) ||
+        die "cannot download kexec-tools: $(grep -m1 '^E:' "$dl/kexec/download.log")"
+    for d in "$dl/kexec"/*.deb; do
+        dpkg-deb -x "$d" "$dl/kexec/root"
+    done
+    touch "$dl/kexec.stamp"
+fi
+kroot="$out/root-kexec"
+rm -rf "$kroot"
+cp -a "$root" "$kroot"
+mkdir -p "$kroot/sbin" "$kroot/kexec" "$kroot/lib64" \
+    "$kroot/lib/x86_64-linux-gnu"
+cp "$dl/kexec/root/sbin/kexec" "$kroot/sbin/kexec"
+cp "$out/vmlinuz" "$kroot/kexec/vmlinuz"
+cp -L /lib64/ld-linux-x86-64.so.2 "$kroot/lib64/"
+klibs=$(cd "$dl/kexec/root/usr/lib/x86_64-linux-gnu" && pwd)
+for lib in $(LD_LIBRARY_PATH="$klibs" \
+             ldd "$kroot/sbin/kexec" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p'); do
+    cp -L "$lib" "$kroot/lib/x86_64-linux-gnu/"
+done
+LD_LIBRARY_PATH="$kroot/lib/x86_64-linux-gnu" ldd "$kroot/sbin/kexec" |
+    grep -q 'not found' && die "kexec: a library is missing"
+initramfs "$kroot" "$out/initrd-kexec.img"
 echo "$kver" >"$out/kernel-version"
