@@ -26,8 +26,11 @@
 #define VMBUS_MSG_OPENCHANNEL_RESULT 6
 #define VMBUS_MSG_GPADL_HEADER 8
 #define VMBUS_MSG_GPADL_CREATED 10
+#define VMBUS_MSG_CLOSECHANNEL 7
 #define VMBUS_MSG_INITIATE_CONTACT 14
 #define VMBUS_MSG_VERSION_RESPONSE 15
+#define VMBUS_MSG_UNLOAD 16
+#define VMBUS_MSG_UNLOAD_RESPONSE 17
 #define VMBUS_VERSION_WIN10 0x00040000u
 #define VMBUS_PACKET_DATA_INBAND 6
 #define VMBUS_SINT_SLOT 2
@@ -48,9 +51,20 @@
 #define DM_MEM_HOT_ADD_RESPONSE 11
 #define DM_VERSION_3 0x00020000u
 
-/* Boot RAM is 1 GiB: the pages the legitimate answers give are here. */
+/*
+ * Boot RAM is 1 GiB, 512 MiB on each of two NUMA nodes: the pages the
+ * legitimate answers give are here, on node 0; node 1 starts at
+ * NODE1_PFN.
+ */
 #define LEGIT_PFN 0x10000u
+#define LEGIT2_PFN 0x18000u
+#define NODE1_PFN 0x20000u
 #define RAM_END_PFN 0x40000u
+
+/* Capabilities: balloon, hot-add, hot-add alignment 2^N MiB */
+#define DM_CAP_BALLOON 1
+#define DM_CAP_HOT_ADD 2
+#define DM_CAP_ALIGN(n) ((uint64_t)(n) << 2)
 
 #define RING_PAGES 4                /* per direction, header page included */
 #define RING_DATA ((RING_PAGES - 1) * 4096)
@@ -84,6 +98,10 @@ static uint8_t msg[8192] __attribute__((aligned(8)));
 static uint8_t rx[8192] __attribute__((aligned(8)));
 static uint32_t relid, connection_id;
 static uint64_t trans_id;
+
+/* Where hv-balloon's memory starts, and how much it hot-added first */
+static uint64_t hot_add_pfn;
+static uint64_t hot_add_pages;
 
 static void mem_zero(void *p, uint32_t n)
 {
@@ -154,6 +172,8 @@ static uint32_t vmbus_wait_for(uint32_t type)
     return got;
 }
 
+static void vmbus_open_dm(void);
+
 static void vmbus_connect(void)
 {
     uint8_t *p = post.payload;
@@ -194,7 +214,15 @@ static void vmbus_connect(void)
     vmbus_post(VMBUS_MSG_GPADL_HEADER, 28 + 8 * 2 * RING_PAGES);
     vmbus_wait_for(VMBUS_MSG_GPADL_CREATED);
     report("gpadl_status", get32(rx + 16));
+    vmbus_open_dm();
+}
 
+/* Open hv-balloon's channel on the GPADL, with empty rings. */
+static void vmbus_open_dm(void)
+{
+    uint8_t *p = post.payload;
+
+    mem_zero(rings, sizeof(rings));
     mem_zero(&post, sizeof(post));
     put32(p + 8, relid);
     put32(p + 12, 1);                       /* open_id */
@@ -562,6 +590,8 @@ static void cases_balloon(void)
         uint8_t *p = dm_msg(DM_MEM_HOT_ADD_RESPONSE, 16);
 
         hot_add = range & 0xffffffffffull;
+        hot_add_pfn = hot_add;
+        hot_add_pages = range >> 40;
         report("hot_add_start", hot_add);
         report("hot_add_pages", range >> 40);
         put32(p, 2 * (range >> 40) + 1);    /* page_count */
@@ -600,6 +630,200 @@ static void cases_vmbus(void)
     case_end("vmbus-malformed-packet");
 }
 
+
+/* ---- a driver's life, and answers of bounded cost ---- */
+
+/*
+ * Wait for a hot-add request, giving back what the unballoon requests
+ * before it ask for, as a driver does when the host grows it.
+ */
+static void dm_wait_hot_add(void)
+{
+    for (;;) {
+        uint16_t type;
+
+        ring_recv();
+        type = rx[0] | rx[1] << 8;
+        if (type == DM_MEM_HOT_ADD_REQUEST) {
+            return;
+        }
+        if (type != DM_UNBALLOON_REQUEST) {
+            report("dm_unexpected", type);
+        } else if (!(rx[8] & 1)) {
+            dm_send(DM_UNBALLOON_RESPONSE, 8);
+        }
+    }
+}
+
+/* Version 3.0 and capabilities @caps, as a new driver says them */
+static void dm_handshake(uint64_t caps)
+{
+    uint8_t *p;
+
+    report("handshake_version", version_answer(DM_VERSION_3));
+    p = dm_msg(DM_CAPABILITIES_REPORT, 32);
+    put64(p, caps);
+    ring_send(msg, 32);
+    dm_wait_for(DM_CAPABILITIES_RESPONSE);
+    report("handshake_caps", rx[8] & 1);
+}
+
+/* A balloon response of @n ranges in messages of at most 500 */
+static void balloon_response_split(const uint64_t *start,
+                                   const uint32_t *count, uint32_t n)
+{
+    uint32_t i;
+
+    for (i = 0; i < n; i += 500) {
+        uint32_t k = n - i < 500 ? n - i : 500;
+
+        balloon_response(start + i, count + i, k, k, i + k < n);
+    }
+}
+
+static uint64_t starts[1024];
+static uint32_t counts[1024];
+
+static void cases_life(void)
+{
+    uint32_t asked, n, i, requests, short_ends;
+
+    /*
+     * Ranges that start or end in holes (below hv-balloon's memory, past
+     * boot RAM, past what was hot-added), and 400 of the widest over
+     * nothing at all, in one message: only the RAM pages count.
+     */
+    case_begin("balloon-holes");
+    asked = balloon_request();
+    report("balloon_asked_holes", asked);
+    n = 0;
+    starts[n] = hot_add_pfn - 16;                   /* 16 hole, 16 dup */
+    counts[n++] = 32;
+    starts[n] = hot_add_pfn + hot_add_pages - 16;   /* 16 RAM, 16 not added */
+    counts[n++] = 32;
+    starts[n] = RAM_END_PFN - 8;                    /* 8 RAM, 8 hole */
+    counts[n++] = 16;
+    for (i = 0; i < 400; i++) {
+        starts[n] = ((uint64_t)1 << 39) + ((uint64_t)i << 24);
+        counts[n++] = (1u << 24) - 1;
+    }
+    balloon_response(starts, counts, n, n, 0);
+    asked = balloon_request();
+    report("reask_holes", asked);
+    starts[0] = LEGIT_PFN + 1000;
+    counts[0] = asked;
+    balloon_response(starts, counts, 1, 1, 0);
+    case_end("balloon-holes");
+
+    /* A hot-add answered with a page count of its own: 1000 pages. */
+    case_begin("hot-add-odd-count");
+    dm_wait_hot_add();
+    {
+        uint64_t range = get32(rx + 8) | (uint64_t)get32(rx + 12) << 32;
+        uint8_t *p = dm_msg(DM_MEM_HOT_ADD_RESPONSE, 16);
+
+        report("odd_hot_add_start", range & 0xffffffffffull);
+        report("odd_hot_add_pages", range >> 40);
+        put32(p, 1000);                     /* page_count */
+        put32(p + 4, 1);                    /* result */
+        ring_send(msg, 16);
+    }
+    case_end("hot-add-odd-count");
+
+    /*
+     * 1000 single pages ballooned on node 0, 10 on node 1.  The test
+     * then grows node 0: the unballoon requests fill the ring, which
+     * this driver does not read until the test, meanwhile, has turned
+     * the growth to node 1.
+     */
+    case_begin("growth-node-change");
+    asked = balloon_request();
+    report("balloon_asked_nodes", asked);
+    n = 0;
+    for (i = 0; i < 1000; i++) {
+        starts[n] = LEGIT2_PFN + 2 * i;
+        counts[n++] = 1;
+    }
+    for (i = 0; i < 10; i++) {
+        starts[n] = NODE1_PFN + 0x10000 + 2 * i;
+        counts[n++] = 1;
+    }
+    balloon_response_split(starts, counts, n);
+    puts_serial("ballooned\n");
+    /* The test says when to read again ("g"); answer as a driver does */
+    while (getc_serial() != 'g') {
+    }
+    while (getc_serial() != '\n') {
+    }
+    requests = short_ends = 0;
+    for (;;) {
+        uint16_t type;
+
+        ring_recv();
+        type = rx[0] | rx[1] << 8;
+        if (type != DM_UNBALLOON_REQUEST) {
+            report("dm_unexpected", type);
+            continue;
+        }
+        requests++;
+        if (!(rx[8] & 1)) {                 /* more_pages clear: the last */
+            short_ends += !get32(rx + 12);
+            dm_send(DM_UNBALLOON_RESPONSE, 8);
+            break;
+        }
+    }
+    report("unballoon_requests", requests);
+    report("unballoon_short_ends", short_ends);
+    case_end("growth-node-change");
+
+    /*
+     * A new session: 64 MiB ballooned, then CHANNELMSG_UNLOAD as a
+     * kernel that kexecs sends, and a new driver from scratch.  Its
+     * kernel never wrote to the hot-added memory, so it has none.
+     */
+    case_begin("unload-new-session");
+    asked = balloon_request();
+    starts[0] = LEGIT_PFN;
+    counts[0] = asked;
+    balloon_response(starts, counts, 1, 1, 0);
+    puts_serial("ballooned\n");
+    while (getc_serial() != 'g') {
+    }
+    mem_zero(&post, sizeof(post));
+    vmbus_post(VMBUS_MSG_UNLOAD, 8);
+    vmbus_wait_for(VMBUS_MSG_UNLOAD_RESPONSE);
+    vmbus_connect();
+    dm_handshake(DM_CAP_BALLOON | DM_CAP_HOT_ADD | DM_CAP_ALIGN(7));
+    case_end("unload-new-session");
+
+    /* The grow after the new driver's hold: hot-added from the start. */
+    case_begin("new-session-hot-add");
+    dm_wait_hot_add();
+    {
+        uint64_t range = get32(rx + 8) | (uint64_t)get32(rx + 12) << 32;
+        uint8_t *p = dm_msg(DM_MEM_HOT_ADD_RESPONSE, 16);
+
+        report("new_hot_add_start", range & 0xffffffffffull);
+        report("new_hot_add_pages", range >> 40);
+        put32(p, range >> 40);
+        put32(p + 4, 1);
+        ring_send(msg, 16);
+    }
+    case_end("new-session-hot-add");
+
+    /*
+     * The driver closes its channel and comes back with other
+     * capabilities: no ballooning, hot-add only in 32 GiB steps.
+     */
+    case_begin("reconnect-other-caps");
+    mem_zero(&post, sizeof(post));
+    put32(post.payload + 8, relid);
+    vmbus_post(VMBUS_MSG_CLOSECHANNEL, 12);
+    vmbus_open_dm();
+    dm_handshake(DM_CAP_HOT_ADD | DM_CAP_ALIGN(15));
+    case_end("reconnect-other-caps");
+}
+
 void bare_main(void)
 {
     setup_cpu();
@@ -614,6 +838,7 @@ void bare_main(void)
     vmbus_connect();
     cases_before_caps();
     cases_balloon();
+    cases_life();
     cases_vmbus();
     puts_serial("done\n");
 }

@@ -6,9 +6,15 @@
  * case is a test here that checks, once the guest has sent its input:
  * QEMU still runs, its memory stayed bounded, what the guest made it log
  * is rate-limited, and the size QMP reports is exactly what the guest
- * really gave (the device's next request says what it counted).  The
- * last balloon, unballoon and hot-add are legitimate, and reach their
- * targets to the page.
+ * really gave (the device's next request says what it counted), and
+ * no guest message cost QEMU more than HD_MAX_MESSAGE_CPU_NS of CPU time
+ * (with the BQL held) beyond the discards it caused.  The last balloon,
+ * unballoon and hot-add are legitimate, and reach their targets to the
+ * page.  Then the driver's life: ranges over holes, a hot-add answered
+ * with a count of its own, the growth moving to another NUMA node while
+ * the device waits for the driver, a new VMBus session (UNLOAD, as a
+ * kexec'ing kernel sends), a driver that comes back with other
+ * capabilities.
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -31,6 +37,8 @@
 #define MAX_GROWTH_KIB (32 * 1024)
 /* hv-balloon reports guest errors at most once every 10 s */
 #define ERROR_REPORT_S 10
+/* The most one guest message may cost beyond its discards */
+#define HD_MAX_MESSAGE_CPU_NS (10 * 1000 * 1000)
 
 typedef struct Hd {
     UbfVm *vm;
@@ -40,6 +48,9 @@ typedef struct Hd {
     gint64 case_start_us;
     gint64 case_rss_kib;
     guint case_log_lines;
+    goffset trace_seen;         /* bytes of trace.log read so far */
+    guint64 max_wall_ns;        /* the costliest message so far */
+    guint64 max_cpu_ns;
 } Hd;
 
 static Hd hd;
@@ -69,6 +80,40 @@ static guint hd_log_lines(void)
     return n;
 }
 
+/*
+ * The guest messages handled since the last call, from hv-balloon's
+ * trace (hv_balloon_packet): the most one cost, in wall time with the BQL
+ * held and in CPU time beyond its discards.
+ */
+static void hd_message_cost(guint64 *wall_ns, guint64 *cpu_ns)
+{
+    g_autofree char *path = g_build_filename(hd.dir, "trace.log", NULL);
+    g_autofree char *log = NULL;
+    g_auto(GStrv) lines = NULL;
+    gsize len;
+    guint i;
+
+    *wall_ns = *cpu_ns = 0;
+    if (!g_file_get_contents(path, &log, &len, NULL) ||
+        (goffset)len <= hd.trace_seen) {
+        return;
+    }
+    lines = g_strsplit(log + hd.trace_seen, "\n", -1);
+    hd.trace_seen = len - strlen(lines[g_strv_length(lines) - 1]);
+    for (i = 0; lines[i + 1]; i++) {
+        const char *at = strstr(lines[i], "hv_balloon_packet ");
+        const char *h = at ? strstr(at, "handled in") : NULL;
+        guint64 wall, cpu, discard;
+
+        if (h && sscanf(h, "handled in %" G_GUINT64_FORMAT
+                         " ns, CPU %" G_GUINT64_FORMAT " ns, %"
+                         G_GUINT64_FORMAT, &wall, &cpu, &discard) == 3) {
+            *wall_ns = MAX(*wall_ns, wall);
+            *cpu_ns = MAX(*cpu_ns, cpu > discard ? cpu - discard : 0);
+        }
+    }
+}
+
 static JsonObject *hd_query(const char *command)
 {
     g_autoptr(GError) err = NULL;
@@ -90,6 +135,8 @@ static void hd_start(void)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *kernel = NULL, *serial_path = NULL, *serial_arg = NULL;
+    g_autofree char *events = NULL, *trace = NULL, *events_arg = NULL;
+    g_autofree char *more_events = NULL;
     const char *extra[] = {
         "-cpu", ubf_vm_hv_cpu(),
         "-device", "vmbus-bridge",
@@ -98,10 +145,13 @@ static void hd_start(void)
         "-kernel", NULL,
         "-serial", NULL,
         "-no-reboot",
+        "-trace", NULL,
+        "-D", NULL,
         NULL
     };
     UbfVmConfig cfg = {
         .boot_mib = BOOT_MIB,
+        .nodes = 2,
         /* room for hv-balloon's 32 GiB aligned hot-add space */
         .maxmem_mib = UBF_VM_HV_MAXMEM_MIB,
         .no_guest = TRUE,
@@ -115,6 +165,15 @@ static void hd_start(void)
     serial_arg = g_strdup_printf("unix:%s,server=on,wait=off", serial_path);
     extra[9] = kernel;
     extra[11] = serial_arg;
+    events = g_build_filename(hd.dir, "events", NULL);
+    /* $HD_EVENTS: more events to trace, when a case needs debugging */
+    more_events = g_strdup_printf("hv_balloon_packet\n%s\n",
+                                  g_getenv("HD_EVENTS") ?: "");
+    g_assert_true(g_file_set_contents(events, more_events, -1, NULL));
+    events_arg = g_strdup_printf("events=%s", events);
+    trace = g_build_filename(hd.dir, "trace.log", NULL);
+    extra[14] = events_arg;
+    extra[16] = trace;
     hd.values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                       g_free);
     hd.vm = ubf_vm_start(&cfg, &err);
@@ -196,6 +255,7 @@ static void hd_case_begin(const char *name)
 static void hd_case_check(const char *name, guint sources, gint64 actual)
 {
     g_autoptr(JsonObject) status = NULL;
+    guint64 wall_ns, cpu_ns;
     gint64 elapsed_s;
     guint lines;
 
@@ -208,8 +268,15 @@ static void hd_case_check(const char *name, guint sources, gint64 actual)
     }
     elapsed_s = (g_get_monotonic_time() - hd.case_start_us) / G_USEC_PER_SEC;
     lines = hd_log_lines() - hd.case_log_lines;
-    g_test_message("%s: %u log lines in %" G_GINT64_FORMAT " s", name, lines,
-                   elapsed_s);
+    hd_message_cost(&wall_ns, &cpu_ns);
+    hd.max_wall_ns = MAX(hd.max_wall_ns, wall_ns);
+    hd.max_cpu_ns = MAX(hd.max_cpu_ns, cpu_ns);
+    g_test_message("%s: %u log lines in %" G_GINT64_FORMAT " s; the "
+                   "costliest guest message: %" G_GUINT64_FORMAT " us with "
+                   "the BQL held, %" G_GUINT64_FORMAT " us of CPU beyond "
+                   "discards", name, lines, elapsed_s, wall_ns / 1000,
+                   cpu_ns / 1000);
+    g_assert_cmpuint(cpu_ns, <=, HD_MAX_MESSAGE_CPU_NS);
     g_assert_cmpuint(lines, <=, sources * (1 + elapsed_s / ERROR_REPORT_S + 1));
     g_assert_cmpint(hd_actual(), ==, actual);
 }
@@ -458,6 +525,233 @@ static void test_vmbus_malformed_packet(void)
     hd_case_sent("vmbus-malformed-packet", 1, boot + 128 * MIB);
     hd_case_end();
     hd_read_until("done");
+    g_test_message("the costliest guest message of all: %" G_GUINT64_FORMAT
+                   " us with the BQL held, %" G_GUINT64_FORMAT " us of CPU "
+                   "beyond discards", hd.max_wall_ns / 1000,
+                   hd.max_cpu_ns / 1000);
+}
+
+
+/* The size query-memory-resize reports for NUMA node @n */
+static gint64 hd_node_actual(int n)
+{
+    g_autoptr(JsonObject) info = hd_query("query-memory-resize");
+    JsonArray *nodes = json_object_get_array_member(info, "nodes");
+
+    return json_object_get_int_member(json_array_get_object_element(nodes,
+                                                                    n),
+                                      "actual");
+}
+
+/* Ask the frontend for node @n to be @size. */
+static void hd_resize_node(int n, gint64 size)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *args = g_strdup_printf(
+        "{\"nodes\": [{\"node\": %d, \"size\": %" G_GINT64_FORMAT "}]}", n,
+        size);
+    g_autoptr(JsonNode) ret = ubf_qmp_execute_json(ubf_vm_qmp(hd.vm),
+                                                   "memory-resize", args,
+                                                   10000, &err);
+
+    g_assert_no_error(err);
+}
+
+/* Wait until the size stays put for @stable_ms; return it. */
+static gint64 hd_wait_still(guint stable_ms)
+{
+    gint64 last = hd_actual(), since = g_get_monotonic_time();
+    gint64 deadline = since + CASE_TIMEOUT_S * G_USEC_PER_SEC;
+
+    while (g_get_monotonic_time() - since < stable_ms * 1000ll) {
+        gint64 now = hd_actual();
+
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        if (now != last) {
+            last = now;
+            since = g_get_monotonic_time();
+        }
+        g_usleep(50 * 1000);
+    }
+    return last;
+}
+
+static void hd_send(const char *line)
+{
+    g_autoptr(GError) err = NULL;
+
+    g_assert_true(ubf_line_channel_write_line(hd.serial, line, &err));
+    g_assert_no_error(err);
+}
+
+/* Wait until the driver is let in, after its post-init hold. */
+static void hd_wait_connected(void)
+{
+    gint64 deadline = g_get_monotonic_time() +
+                      CASE_TIMEOUT_S * G_USEC_PER_SEC;
+
+    for (;;) {
+        g_autoptr(JsonObject) info = hd_query("query-memory-resize");
+        JsonObject *b = json_array_get_object_element(
+            json_object_get_array_member(info, "backends"), 0);
+
+        if (json_object_get_boolean_member(b, "driver-connected")) {
+            return;
+        }
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(200 * 1000);
+    }
+}
+
+/* The size stays @actual and nothing more happens: end the request. */
+static void hd_settle_at(gint64 actual)
+{
+    g_assert_cmpint(hd_wait_still(1000), ==, actual);
+    hd_resize(actual);
+    hd_wait_reached(actual);
+}
+
+static gint64 hd_hot_added(void)
+{
+    g_autoptr(JsonObject) info = hd_query("query-memory-resize");
+    JsonObject *b = json_array_get_object_element(
+        json_object_get_array_member(info, "backends"), 0);
+
+    return json_object_get_int_member_with_default(b, "hot-added", 0);
+}
+
+/*
+ * Ranges starting or ending in holes, and 400 of the widest ranges over
+ * nothing: the 24 RAM pages among them count, nothing else, and the
+ * message costs no more than any other (hd_case_check()).
+ */
+static void test_balloon_holes(void)
+{
+    hd_case_begin("balloon-holes");
+    hd_resize(boot + 64 * MIB);
+    hd_wait_reached(boot + 64 * MIB);
+    hd_case_sent("balloon-holes", 2, boot + 64 * MIB);
+    g_assert_cmpuint(hd_value("balloon_asked_holes"), ==, 64 * MIB / PAGE);
+    g_assert_cmpuint(hd_value("reask_holes"), ==, 64 * MIB / PAGE - 24);
+    hd_case_end();
+}
+
+/*
+ * A hot-add answered with 1000 pages where 32768 were asked: those
+ * count, the rest of the memory is not offered again, and a request
+ * past it is refused, not an abort.
+ */
+static void test_hot_add_odd_count(void)
+{
+    gint64 want = boot + 256 * MIB + 1000 * PAGE;
+
+    hd_case_begin("hot-add-odd-count");
+    hd_resize(boot + 384 * MIB);
+    hd_case_sent("hot-add-odd-count", 1, hd_wait_still(1000));
+    g_assert_cmpuint(hd_value("odd_hot_add_pages"), ==, 128 * MIB / PAGE);
+    g_assert_cmpint(hd_actual(), ==, want);
+    g_assert_cmpint(hd_hot_added(), ==, 256 * MIB + 1000 * PAGE);
+    hd_settle_at(want);
+    hd_case_end();
+}
+
+/*
+ * The growth moves to another node while the device waits for the
+ * driver to read its unballoon requests: once the driver reads, the
+ * device gives back what the new node has and ends the request with an
+ * empty one, rather than waiting for pages that are not there.
+ */
+static void test_growth_node_change(void)
+{
+    gint64 start = boot + 256 * MIB + 1000 * PAGE;
+    gint64 node1, moved;
+
+    hd_case_begin("growth-node-change");
+    hd_resize(start - 1010 * PAGE);
+    hd_read_until("ballooned");
+    hd_wait_reached(start - 1010 * PAGE);
+    g_assert_cmpuint(hd_value("balloon_asked_nodes"), ==, 1010);
+
+    /* Node 0 back: 1000 one-page requests, more than the ring holds. */
+    hd_resize_node(0, hd_node_actual(0) + 1000 * PAGE);
+    moved = hd_wait_still(1000) - (start - 1010 * PAGE);
+    g_test_message("%" G_GINT64_FORMAT " pages given back before the ring "
+                   "filled", moved / PAGE);
+    g_assert_cmpint(moved, >, 0);
+    g_assert_cmpint(moved, <, 1000 * PAGE);
+
+    /* Now node 1, which has 10 pages to get back. */
+    node1 = hd_node_actual(1);
+    hd_resize_node(1, node1 + 10 * PAGE);
+    hd_send("g");
+    hd_wait_reached(start - 1010 * PAGE + moved + 10 * PAGE);
+    g_assert_cmpint(hd_node_actual(1), ==, node1 + 10 * PAGE);
+    hd_case_sent("growth-node-change", 1,
+                 start - 1010 * PAGE + moved + 10 * PAGE);
+    g_assert_cmpuint(hd_value("unballoon_short_ends"), ==, 1);
+    g_assert_cmpuint(hd_value("unballoon_requests"), ==,
+                     moved / PAGE + 10 + 1);
+    hd_case_end();
+}
+
+/*
+ * 64 MiB ballooned, then a new VMBus session: the new driver's kernel
+ * owns all of its boot memory, and never wrote to the hot-added memory,
+ * so once it is let in the books have neither, and a grow hot-adds from
+ * the start of the memory again.
+ */
+static void test_unload_new_session(void)
+{
+    gint64 before;
+
+    hd_case_begin("unload-new-session");
+    before = hd_actual();
+    hd_resize(before - 64 * MIB);
+    hd_read_until("ballooned");
+    hd_wait_reached(before - 64 * MIB);
+    hd_send("g");
+    /*
+     * The session ended: the ballooned pages are the new kernel's; the
+     * hot-added memory is counted until its driver is let in.
+     */
+    hd_case_sent("unload-new-session", 1, boot + 256 * MIB + 1000 * PAGE);
+    g_assert_cmpuint(hd_value("handshake_version"), ==, 1);
+    g_assert_cmpuint(hd_value("handshake_caps"), ==, 1);
+    hd_wait_connected();
+    hd_case_check("unload-new-session", 1, boot);
+    g_assert_cmpint(hd_hot_added(), ==, 0);
+    hd_case_end();
+}
+
+static void test_new_session_hot_add(void)
+{
+    hd_case_begin("new-session-hot-add");
+    hd_resize(boot + 128 * MIB);
+    hd_wait_reached(boot + 128 * MIB);
+    hd_case_sent("new-session-hot-add", 1, boot + 128 * MIB);
+    g_assert_cmpuint(hd_value("new_hot_add_start"), ==,
+                     hd_value("hot_add_start"));
+    g_assert_cmpuint(hd_value("new_hot_add_pages"), ==, 128 * MIB / PAGE);
+    hd_case_end();
+}
+
+/*
+ * The driver closes its channel and comes back unable to balloon, and
+ * hot-adding only in 32 GiB steps, which what was hot-added does not
+ * keep: requests either way are refused, nothing aborts, the books stay.
+ */
+static void test_reconnect_other_caps(void)
+{
+    hd_case_begin("reconnect-other-caps");
+    hd_case_sent("reconnect-other-caps", 1, boot + 128 * MIB);
+    hd_wait_connected();
+    hd_resize(boot + 512 * MIB);
+    g_assert_cmpint(hd_wait_still(2000), ==, boot + 128 * MIB);
+    hd_resize(boot);
+    g_assert_cmpint(hd_wait_still(2000), ==, boot + 128 * MIB);
+    hd_case_check("reconnect-other-caps", 2, boot + 128 * MIB);
+    hd_settle_at(boot + 128 * MIB);
+    hd_case_end();
 }
 
 int main(int argc, char **argv)
@@ -483,6 +777,13 @@ int main(int argc, char **argv)
         { "unballoon-out-of-order", test_unballoon_out_of_order },
         { "hot-add-more-than-asked", test_hot_add_more_than_asked },
         { "balloon-not-yet-added", test_balloon_not_yet_added },
+        { "balloon-holes", test_balloon_holes },
+        { "hot-add-odd-count", test_hot_add_odd_count },
+        { "growth-node-change", test_growth_node_change },
+        { "unload-new-session", test_unload_new_session },
+        { "new-session-hot-add", test_new_session_hot_add },
+        { "reconnect-other-caps", test_reconnect_other_caps },
+        /* last: the packet stays in the ring, the channel is done */
         { "vmbus-malformed-packet", test_vmbus_malformed_packet },
     };
     size_t i;
