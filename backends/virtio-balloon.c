@@ -31,7 +31,21 @@
 /* Guest misbehaviour is reported at most this often. */
 #define VIRTIO_BALLOON_BACKEND_WARN_MS (10 * 1000)
 
-typedef struct VirtioBalloonBackend {
+typedef struct VirtioBalloonBackend VirtioBalloonBackend;
+
+/*
+ * Memory whose blocks come and go (virtio-mem: a RamDiscardManager), as
+ * mapped: a block unplugged takes the pages in the balloon with it.
+ */
+typedef struct VirtioBalloonBackendRdl {
+    RamDiscardListener rdl;
+    VirtioBalloonBackend *vb;
+    MemoryRegion *mr;
+    hwaddr offset_within_address_space;
+    QLIST_ENTRY(VirtioBalloonBackendRdl) next;
+} VirtioBalloonBackendRdl;
+
+struct VirtioBalloonBackend {
     BalloonBackend bb;
     VirtIOBalloon *dev;
     QEMUBalloonEvent *event_fn;
@@ -41,9 +55,13 @@ typedef struct VirtioBalloonBackend {
     uint64_t untracked;         /* pages the device handled itself */
     uint64_t duplicates;        /* pages inflated twice (ignored) */
     uint64_t unknown_deflates;  /* deflates of pages never inflated */
+    uint64_t unplugged;         /* inflates of unplugged memory (ignored) */
     int64_t last_warn_ms;
     bool set_polling;           /* we turned the statistics polling on */
-} VirtioBalloonBackend;
+
+    MemoryListener listener;    /* finds the memory of RDM below */
+    QLIST_HEAD(, VirtioBalloonBackendRdl) rdls;
+};
 
 /* Most the balloon may hold: all of base but one page, within 32 bits. */
 static int64_t virtio_balloon_backend_max_held(void)
@@ -220,10 +238,92 @@ void virtio_balloon_backend_post_load(BalloonBackend *bb)
     trace_virtio_balloon_backend_post_load(bb->id, recorded, vb->untracked);
 }
 
+static int virtio_balloon_backend_rdl_populate(RamDiscardListener *rdl,
+                                               MemoryRegionSection *section)
+{
+    return 0;
+}
+
+/* Blocks unplugged: the pages the balloon held there are gone with them */
+static void virtio_balloon_backend_rdl_discard(RamDiscardListener *rdl,
+                                               MemoryRegionSection *section)
+{
+    VirtioBalloonBackendRdl *l = container_of(rdl, VirtioBalloonBackendRdl,
+                                              rdl);
+    VirtioBalloonBackend *vb = l->vb;
+    uint64_t start = section->offset_within_address_space /
+                     VIRTIO_BALLOON_BACKEND_PAGE;
+    uint64_t count = int128_get64(section->size) /
+                     VIRTIO_BALLOON_BACKEND_PAGE;
+    uint64_t held = 0, pending = 0;
+
+    if (!count) {
+        return;
+    }
+    range_set_remove(vb->inflated, start, count, &held);
+    range_set_remove(vb->pending, start, count, &pending);
+    if (held || pending) {
+        trace_virtio_balloon_backend_unplug(vb->bb.id,
+                                            section->offset_within_address_space,
+                                            held + pending);
+    }
+}
+
+static void virtio_balloon_backend_region_add(MemoryListener *listener,
+                                              MemoryRegionSection *section)
+{
+    VirtioBalloonBackend *vb = container_of(listener, VirtioBalloonBackend,
+                                            listener);
+    VirtioBalloonBackendRdl *l;
+
+    if (!memory_region_has_ram_discard_manager(section->mr)) {
+        return;
+    }
+    l = g_new0(VirtioBalloonBackendRdl, 1);
+    l->vb = vb;
+    l->mr = section->mr;
+    l->offset_within_address_space = section->offset_within_address_space;
+    ram_discard_listener_init(&l->rdl, virtio_balloon_backend_rdl_populate,
+                              virtio_balloon_backend_rdl_discard, true);
+    ram_discard_manager_register_listener(
+        memory_region_get_ram_discard_manager(section->mr), &l->rdl,
+        section);
+    QLIST_INSERT_HEAD(&vb->rdls, l, next);
+}
+
+static void virtio_balloon_backend_rdl_free(VirtioBalloonBackendRdl *l)
+{
+    ram_discard_manager_unregister_listener(
+        memory_region_get_ram_discard_manager(l->mr), &l->rdl);
+    QLIST_REMOVE(l, next);
+    g_free(l);
+}
+
+static void virtio_balloon_backend_region_del(MemoryListener *listener,
+                                              MemoryRegionSection *section)
+{
+    VirtioBalloonBackend *vb = container_of(listener, VirtioBalloonBackend,
+                                            listener);
+    VirtioBalloonBackendRdl *l;
+
+    QLIST_FOREACH(l, &vb->rdls, next) {
+        if (l->mr == section->mr &&
+            l->offset_within_address_space ==
+            section->offset_within_address_space) {
+            virtio_balloon_backend_rdl_free(l);
+            return;
+        }
+    }
+}
+
 static void virtio_balloon_backend_release(BalloonBackend *bb)
 {
     VirtioBalloonBackend *vb = container_of(bb, VirtioBalloonBackend, bb);
 
+    memory_listener_unregister(&vb->listener);
+    while (!QLIST_EMPTY(&vb->rdls)) {
+        virtio_balloon_backend_rdl_free(QLIST_FIRST(&vb->rdls));
+    }
     vmstate_unregister(VMSTATE_IF(vb->dev), &virtio_balloon_backend_vmsd, vb);
     range_set_free(vb->inflated);
     range_set_free(vb->pending);
@@ -252,9 +352,10 @@ static void virtio_balloon_backend_warn(VirtioBalloonBackend *vb)
         return;
     }
     vb->last_warn_ms = now;
-    warn_report("%s: guest inflated %" PRIu64 " pages twice and deflated %"
-                PRIu64 " pages it never inflated (ignored)", vb->bb.id,
-                vb->duplicates, vb->unknown_deflates);
+    warn_report("%s: guest inflated %" PRIu64 " pages twice, %" PRIu64
+                " pages of unplugged memory, and deflated %" PRIu64
+                " pages it never inflated (ignored)", vb->bb.id,
+                vb->duplicates, vb->unplugged, vb->unknown_deflates);
 }
 
 bool virtio_balloon_backend_page_inflate(BalloonBackend *bb,
@@ -266,6 +367,23 @@ bool virtio_balloon_backend_page_inflate(BalloonBackend *bb,
     ram_addr_t rb_offset;
     RAMBlock *rb;
 
+    if (memory_region_has_ram_discard_manager(mr)) {
+        MemoryRegionSection section = {
+            .mr = mr,
+            .offset_within_region = offset,
+            .offset_within_address_space = gpa,
+            .size = int128_make64(VIRTIO_BALLOON_BACKEND_PAGE),
+        };
+
+        if (!ram_discard_manager_is_populated(
+                memory_region_get_ram_discard_manager(mr), &section)) {
+            /* An unplugged virtio-mem block: no memory to give */
+            vb->unplugged++;
+            trace_virtio_balloon_backend_unplugged(bb->id, gpa);
+            virtio_balloon_backend_warn(vb);
+            return true;
+        }
+    }
     rb = qemu_ram_block_from_host(memory_region_get_ram_ptr(mr) + offset,
                                   false, &rb_offset);
     if (!rb || qemu_ram_pagesize(rb) != VIRTIO_BALLOON_BACKEND_PAGE) {
@@ -371,6 +489,13 @@ BalloonBackend *virtio_balloon_backend_new(VirtIOBalloon *dev,
     vb->event_fn = to_target;
     vb->bb.klass = &virtio_balloon_backend_class;
     vb->bb.id = balloon_frontend_device_id(DEVICE(dev));
+    vb->listener = (MemoryListener) {
+        .name = "ubf-virtio-balloon",
+        .region_add = virtio_balloon_backend_region_add,
+        .region_del = virtio_balloon_backend_region_del,
+    };
+    QLIST_INIT(&vb->rdls);
+    memory_listener_register(&vb->listener, &address_space_memory);
     vmstate_register_any(VMSTATE_IF(dev), &virtio_balloon_backend_vmsd, vb);
     balloon_frontend_register(&vb->bb);
     return &vb->bb;

@@ -146,6 +146,14 @@ void hostile_vm_step_ms(HostileVM *vm, int64_t ms)
 bool hostile_vm_submit(HostileVM *vm, QVirtQueue *vq, uint64_t out,
                        uint32_t out_len, uint64_t in, uint32_t in_len)
 {
+    return hostile_vm_submit_to(vm, &vm->dev->vdev, vq, out, out_len, in,
+                                in_len);
+}
+
+bool hostile_vm_submit_to(HostileVM *vm, QVirtioDevice *vdev,
+                          QVirtQueue *vq, uint64_t out, uint32_t out_len,
+                          uint64_t in, uint32_t in_len)
+{
     gint64 deadline = g_get_monotonic_time() + G_USEC_PER_SEC;
     uint32_t head, got;
 
@@ -155,7 +163,7 @@ bool hostile_vm_submit(HostileVM *vm, QVirtQueue *vq, uint64_t out,
     if (in_len) {
         qvirtqueue_add(vm->qts, vq, in, in_len, true, false);
     }
-    qvirtqueue_kick(vm->qts, &vm->dev->vdev, vq, head);
+    qvirtqueue_kick(vm->qts, vdev, vq, head);
     while (g_get_monotonic_time() < deadline) {
         if (qvirtqueue_get_buf(vm->qts, vq, &got, NULL)) {
             g_assert_cmpuint(got, ==, head);

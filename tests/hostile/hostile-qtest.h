@@ -77,4 +77,9 @@ void hostile_vm_step_ms(HostileVM *vm, int64_t ms);
 bool hostile_vm_submit(HostileVM *vm, QVirtQueue *vq, uint64_t out,
                        uint32_t out_len, uint64_t in, uint32_t in_len);
 
+/* The same on a queue of @vdev, another device than the one under test */
+bool hostile_vm_submit_to(HostileVM *vm, QVirtioDevice *vdev,
+                          QVirtQueue *vq, uint64_t out, uint32_t out_len,
+                          uint64_t in, uint32_t in_len);
+
 #endif

@@ -18,6 +18,7 @@
 #include "qobject/qlist.h"
 #include "standard-headers/linux/virtio_balloon.h"
 #include "standard-headers/linux/virtio_config.h"
+#include "standard-headers/linux/virtio_mem.h"
 #include "hostile-qtest.h"
 
 #define VB_MIB              (1024 * 1024)
@@ -523,6 +524,132 @@ static void test_garbage_actual(void)
     vb_stop(&b);
 }
 
+/*
+ * A virtio-mem device next to the balloon, driven by the test as well:
+ * the balloon's pages inside it count only in plugged blocks, and a
+ * block unplugged takes the balloon's pages in it along.
+ */
+typedef struct VBMem {
+    QVirtioPCIDevice *dev;
+    QVirtQueue *vq;
+    uint64_t req, resp, addr, block;
+} VBMem;
+
+#define VBM_REGION          (256 * VB_MIB)
+
+static void vbm_init(VB *b, VBMem *m)
+{
+    QPCIAddress addr = { .devfn = QPCI_DEVFN(5, 0) };
+    QVirtioDevice *vdev;
+
+    m->dev = virtio_pci_new(b->vm.bus, &addr);
+    g_assert_nonnull(m->dev);
+    qvirtio_pci_device_enable(m->dev);
+    vdev = &m->dev->vdev;
+    qvirtio_start_device(vdev);
+    qvirtio_set_features(vdev, qvirtio_get_features(vdev) &
+                         ((1ull << VIRTIO_F_VERSION_1) |
+                          (1ull << VIRTIO_MEM_F_ACPI_PXM) |
+                          (1ull << VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE)));
+    m->vq = qvirtqueue_setup(vdev, &b->vm.alloc, 0);
+    qvirtio_set_driver_ok(vdev);
+    m->req = guest_alloc(&b->vm.alloc, 64);
+    m->resp = guest_alloc(&b->vm.alloc, 64);
+    m->block = qvirtio_config_readq(vdev, 0);
+    m->addr = qvirtio_config_readq(vdev, 16);
+}
+
+static void vbm_cleanup(VB *b, VBMem *m)
+{
+    qvirtqueue_cleanup(m->dev->vdev.bus, m->vq, &b->vm.alloc);
+    qos_object_destroy(&m->dev->obj);
+}
+
+static void vbm_request(VB *b, VBMem *m, uint16_t type, uint16_t nb)
+{
+    struct virtio_mem_req req = {
+        .type = cpu_to_le16(type),
+        .u.plug.addr = cpu_to_le64(m->addr),
+        .u.plug.nb_blocks = cpu_to_le16(nb),
+    };
+
+    qtest_memwrite(b->vm.qts, m->req, &req, sizeof(req));
+    g_assert_true(hostile_vm_submit_to(&b->vm, &m->dev->vdev, m->vq, m->req,
+                                       sizeof(req), m->resp,
+                                       sizeof(struct virtio_mem_resp)));
+    g_assert_cmpint(qtest_readw(b->vm.qts, m->resp), ==,
+                    VIRTIO_MEM_RESP_ACK);
+}
+
+/* The balloon holds @held_pages of what QMP reports, plug included */
+static void vbm_assert_held(VB *b, int64_t plugged, uint32_t held_pages)
+{
+    QDict *info = hostile_vm_query_resize(&b->vm);
+    QList *backends = qdict_get_qlist(info, "backends");
+    QListEntry *e;
+
+    g_assert_cmpint(qdict_get_int(info, "actual"), ==,
+                    b->ram + plugged - (int64_t)held_pages * HOSTILE_PAGE);
+    QLIST_FOREACH_ENTRY(backends, e) {
+        QDict *be = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (!strcmp(qdict_get_str(be, "type"), "virtio-balloon")) {
+            g_assert_cmpint(qdict_get_int(be, "size"), ==,
+                            -(int64_t)held_pages * HOSTILE_PAGE);
+        }
+    }
+    qobject_unref(info);
+}
+
+static void test_virtio_mem_blocks(void)
+{
+    g_autofree char *args = g_strdup_printf(
+        "-m %dM,maxmem=2G -device virtio-balloon-pci,id=b0,"
+        "disable-legacy=on,addr=04.0 "
+        "-object memory-backend-ram,id=mem0,size=%dM "
+        "-device virtio-mem-pci,id=vm0,memdev=mem0,addr=05.0",
+        VB_RAM / VB_MIB, VBM_REGION / VB_MIB);
+    VB b = { .ram = VB_RAM };
+    VBMem m;
+    uint32_t first;
+
+    hostile_vm_start(&b.vm, args);
+    vb_driver_init(&b);
+    b.buf = guest_alloc(&b.vm.alloc, VB_BUF_PFNS * 4);
+    vbm_init(&b, &m);
+    first = m.addr / HOSTILE_PAGE;
+
+    /* Pages of unplugged blocks: not the guest's memory, not held. */
+    vb_send_range(&b, b.ivq, first, 64, 1);
+    vb_send_range(&b, b.ivq, first + 3 * m.block / HOSTILE_PAGE, 16, 1);
+    vbm_assert_held(&b, 0, 0);
+
+    /* One block plugged: 16 of its pages inflated count. */
+    qtest_qmp_assert_success(b.vm.qts, "{ 'execute': 'memory-resize', "
+                             "'arguments': { 'size': %" PRId64 " } }",
+                             b.ram + (int64_t)m.block);
+    vbm_request(&b, &m, VIRTIO_MEM_REQ_PLUG, 1);
+    hostile_vm_step_ms(&b.vm, 100);
+    vb_send_range(&b, b.ivq, first + 8, 16, 1);
+    vbm_assert_held(&b, m.block, 16);
+
+    /* The block unplugged: its 16 pages of the balloon go with it. */
+    qtest_qmp_assert_success(b.vm.qts, "{ 'execute': 'memory-resize', "
+                             "'arguments': { 'size': %" PRId64 " } }",
+                             b.ram - 16 * HOSTILE_PAGE);
+    vbm_request(&b, &m, VIRTIO_MEM_REQ_UNPLUG_ALL, 0);
+    hostile_vm_step_ms(&b.vm, 100);
+    vbm_assert_held(&b, 0, 0);
+
+    /* A deflate of them afterwards is of pages never held: ignored. */
+    vb_send_range(&b, b.dvq, first + 8, 16, 1);
+    vbm_assert_held(&b, 0, 0);
+    /* Three kinds of misbehaviour, one rate-limited warning. */
+    vb_assert_exact(&b, 0, 1);
+    vbm_cleanup(&b, &m);
+    vb_stop(&b);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -548,6 +675,7 @@ int main(int argc, char **argv)
         { "stats-flood", test_stats_flood },
         { "garbage-actual", test_garbage_actual },
         { "stats-lie-auto", test_stats_lie },
+        { "virtio-mem-blocks", test_virtio_mem_blocks },
     };
     size_t i;
 
