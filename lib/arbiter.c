@@ -66,7 +66,8 @@ static gint64 ubf_arbiter_fill(UbfArbiterVm *vms, guint n, const gint64 *cap,
     return amount;
 }
 
-gboolean ubf_arbiter_divide(UbfArbiterVm *vms, guint n, gint64 supply)
+gboolean ubf_arbiter_divide(UbfArbiterVm *vms, guint n, gint64 supply,
+                            gint64 hold)
 {
     g_autofree gint64 *want = g_new(gint64, n);
     g_autofree gint64 *need = g_new(gint64, n);
@@ -90,7 +91,7 @@ gboolean ubf_arbiter_divide(UbfArbiterVm *vms, guint n, gint64 supply)
         vm->share = vm->minimum;
         vm->limited = FALSE;
     }
-    short_host = sum_want > supply;
+    short_host = sum_want > supply || (hold > 0 && sum_want > supply - hold);
     if (!short_host) {
         /* everyone gets what it wants, and the slack goes by weight */
         for (i = 0; i < n; i++) {

@@ -54,7 +54,13 @@ typedef struct UbfArbiterVm {
  * wants.  A VM whose demand is unknown is counted as wanting
  * what it has.  If even the minima do not fit, each VM gets its
  * minimum.
+ *
+ * @hold (bytes, 0: none) keeps a host that was short counted as short
+ * until the wants fit with @hold to spare: each VM then gets what it
+ * wants and no slack, so that wants hovering about the supply do not
+ * hand out the slack one cycle and take it back the next.
  */
-gboolean ubf_arbiter_divide(UbfArbiterVm *vms, guint n, gint64 supply);
+gboolean ubf_arbiter_divide(UbfArbiterVm *vms, guint n, gint64 supply,
+                            gint64 hold);
 
 #endif

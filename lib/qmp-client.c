@@ -17,6 +17,7 @@ struct UbfQmp {
     char *version;
     char *last_error_class;
     guint64 next_id;
+    gboolean drop_events;   /* events are not kept (see the header) */
 };
 
 G_DEFINE_QUARK(ubf-qmp-error-quark, ubf_qmp_error)
@@ -114,6 +115,24 @@ void ubf_qmp_free(UbfQmp *qmp)
     g_free(qmp);
 }
 
+void ubf_qmp_set_keep_events(UbfQmp *qmp, gboolean keep)
+{
+    qmp->drop_events = !keep;
+    if (!keep) {
+        g_queue_clear_full(&qmp->events, (GDestroyNotify)json_object_unref);
+    }
+}
+
+/* An event arrived: keep it, or drop it. */
+static void ubf_qmp_event(UbfQmp *qmp, JsonObject *msg)
+{
+    if (qmp->drop_events) {
+        json_object_unref(msg);
+    } else {
+        g_queue_push_tail(&qmp->events, msg);
+    }
+}
+
 const char *ubf_qmp_version(UbfQmp *qmp)
 {
     return qmp->version ? qmp->version : "unknown";
@@ -165,7 +184,7 @@ JsonNode *ubf_qmp_execute(UbfQmp *qmp, const char *command, JsonObject *args,
             return NULL;
         }
         if (json_object_has_member(msg, "event")) {
-            g_queue_push_tail(&qmp->events, g_steal_pointer(&msg));
+            ubf_qmp_event(qmp, g_steal_pointer(&msg));
             continue;
         }
         msg_id = json_object_has_member(msg, "id") ?
@@ -260,7 +279,7 @@ JsonObject *ubf_qmp_wait_event(UbfQmp *qmp, const char *name,
             return NULL;
         }
         if (json_object_has_member(msg, "event")) {
-            g_queue_push_tail(&qmp->events, msg);
+            ubf_qmp_event(qmp, msg);
         } else {
             json_object_unref(msg);     /* a reply nobody waits for */
         }
@@ -281,7 +300,7 @@ GPtrArray *ubf_qmp_take_events(UbfQmp *qmp, const char *name)
             break;
         }
         if (json_object_has_member(msg, "event")) {
-            g_queue_push_tail(&qmp->events, msg);
+            ubf_qmp_event(qmp, msg);
         } else {
             json_object_unref(msg);
         }

@@ -43,6 +43,15 @@ UbfQmp *ubf_qmp_connect(const char *path, guint timeout_ms, GError **error);
 void ubf_qmp_free(UbfQmp *qmp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(UbfQmp, ubf_qmp_free)
 
+/*
+ * Whether events that arrive while a command waits for its reply are
+ * kept for ubf_qmp_wait_event() and ubf_qmp_take_events() (the default)
+ * or dropped at once, for a client that never reads them: a VM sends
+ * events for as long as it runs (HV_BALLOON_STATUS_REPORT every second),
+ * and kept unread they would grow without bound.
+ */
+void ubf_qmp_set_keep_events(UbfQmp *qmp, gboolean keep);
+
 /* The QEMU version from the greeting, e.g. "10.0.13". */
 const char *ubf_qmp_version(UbfQmp *qmp);
 

@@ -17,7 +17,9 @@
  * again, the ceilings only keep the VMs within the supply, the slack
  * shared by weight as headroom.  VMs without automatic sizing count
  * with what they hold.  On SIGTERM or SIGINT it lifts every ceiling it
- * set and exits.
+ * set and exits, within a second: a QMP socket that does not answer
+ * costs a cycle at most AUTOD_QMP_CONNECT_MS + AUTOD_QMP_COMMAND_MS, and
+ * is named once, when it stops answering, and again when it is back.
  *
  * VMs are our QEMU's QMP sockets (--qmp) or every running domain of
  * each libvirt connection (-c, local or remote, like balloonctl).  Its
@@ -55,9 +57,26 @@
 #define AUTOD_MARGIN_MIN (128 * 1024 * 1024LL)
 /* A ceiling is moved only by at least this much (no churn). */
 #define AUTOD_CEILING_STEP (16 * 1024 * 1024LL)
+/*
+ * A host that was short stays short until the VMs' wants fit with this
+ * to spare: 5 % of the supply, at least 128 MiB (ubf_arbiter_divide()'s
+ * hold).  Wants hovering about the supply otherwise flip it every cycle,
+ * the slack handed out as headroom one cycle and taken back the next.
+ */
+#define AUTOD_HOLD_PCT 5
+#define AUTOD_HOLD_MIN (128 * 1024 * 1024LL)
+
+/*
+ * A QMP socket that does not answer costs a cycle at most this much (to
+ * connect, and then for each command), so that a cycle over VMs that
+ * are away stays short and a signal is seen within a second.
+ */
+#define AUTOD_QMP_CONNECT_MS 250
+#define AUTOD_QMP_COMMAND_MS 500
 
 typedef struct AutodVm {
     UbfVmTarget vm;
+    gboolean unreachable;   /* said so (once, until it answers again) */
     gboolean managed;       /* automatic sizing on */
     gint64 ceiling;         /* in force, 0: none */
     gint64 buffer;
@@ -212,7 +231,16 @@ static gboolean autod_read(AutodVm *v)
     gint64 demand;
 
     if (!ret) {
+        if (!v->unreachable && !v->vm.dom) {
+            g_warning("%s: cannot reach it: %s (trying again every cycle)",
+                      v->vm.name, err->message);
+            v->unreachable = TRUE;
+        }
         return FALSE;
+    }
+    if (v->unreachable) {
+        g_message("%s: reachable again", v->vm.name);
+        v->unreachable = FALSE;
     }
     info = json_node_get_object(ret);
     au = json_object_get_object_member(info, "automatic");
@@ -367,6 +395,8 @@ static void autod_write_state(Autod *a, gint64 supply, gint64 avail,
         json_builder_begin_object(jb);
         json_builder_set_member_name(jb, "name");
         json_builder_add_string_value(jb, v->vm.name);
+        json_builder_set_member_name(jb, "reachable");
+        json_builder_add_boolean_value(jb, v->seen);
         json_builder_set_member_name(jb, "managed");
         json_builder_add_boolean_value(jb, v->managed);
         json_builder_set_member_name(jb, "actual");
@@ -409,6 +439,11 @@ static void autod_cycle(Autod *a)
     for (i = 0; i < a->vms->len; i++) {
         AutodVm *v = a->vms->pdata[i];
 
+        /* a VM away costs up to AUTOD_QMP_*_MS: see a signal meanwhile */
+        g_main_context_iteration(NULL, FALSE);
+        if (a->quit) {
+            return;
+        }
         v->seen = autod_read(v);
         if (!v->seen && v->vm.dom) {
             /* the domain stopped (or libvirtd is away): forget it */
@@ -436,7 +471,10 @@ static void autod_cycle(Autod *a)
             arb[n++] = v->arb;
         }
     }
-    short_host = ubf_arbiter_divide(arb, n, MAX(supply, 0));
+    short_host = ubf_arbiter_divide(arb, n, MAX(supply, 0),
+                                    a->was_short ?
+                                    MAX(AUTOD_HOLD_MIN,
+                                        supply / 100 * AUTOD_HOLD_PCT) : 0);
     for (i = 0, n = 0; i < a->vms->len; i++) {
         AutodVm *v = a->vms->pdata[i];
 
@@ -596,6 +634,8 @@ int main(int argc, char **argv)
             g_strndup(qmp_paths[i], eq - qmp_paths[i]) : NULL;
 
         ubf_vm_target_init_qmp(&v->vm, name, name ? eq + 1 : qmp_paths[i]);
+        v->vm.connect_timeout_ms = AUTOD_QMP_CONNECT_MS;
+        v->vm.timeout_ms = AUTOD_QMP_COMMAND_MS;
         g_ptr_array_add(a.vms, v);
     }
     g_unix_signal_add(SIGTERM, autod_signal, &a);
@@ -613,11 +653,15 @@ int main(int argc, char **argv)
             g_usleep(MIN(50000, MAX(next - g_get_monotonic_time(), 0)));
         }
     }
-    /* Leave nothing behind: every ceiling we set goes. */
+    /*
+     * Leave nothing behind: every ceiling we set goes.  (A VM away when
+     * we last saw it is not waited for: it keeps its ceiling, which its
+     * automatic sizing shows, until something sets it again.)
+     */
     for (i = 0; i < a.vms->len; i++) {
         AutodVm *v = a.vms->pdata[i];
 
-        if (autod_read(v)) {
+        if (v->seen && v->ceiling && autod_read(v)) {
             autod_set_ceiling(v, 0);
         }
     }

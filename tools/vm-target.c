@@ -41,8 +41,13 @@ gboolean ubf_vm_target_connect(UbfVmTarget *t, GError **error)
     if (t->dom || t->qmp) {
         return TRUE;
     }
-    t->qmp = ubf_qmp_connect(t->path, UBF_VM_TARGET_TIMEOUT_MS, error);
-    return t->qmp != NULL;
+    t->qmp = ubf_qmp_connect(t->path, t->connect_timeout_ms ?:
+                             UBF_VM_TARGET_CONNECT_TIMEOUT_MS, error);
+    if (!t->qmp) {
+        return FALSE;
+    }
+    ubf_qmp_set_keep_events(t->qmp, FALSE);
+    return TRUE;
 }
 
 /* libvirt's monitor pass-through: one QMP command, its JSON reply. */
@@ -100,11 +105,23 @@ JsonNode *ubf_vm_target_execute(UbfVmTarget *t, const char *command,
     if (t->dom) {
         return ubf_vm_target_execute_libvirt(t, command, args, error);
     }
+    g_autoptr(GError) err = NULL;
+    JsonNode *ret;
+
     if (!ubf_vm_target_connect(t, error)) {
         return NULL;
     }
-    return ubf_qmp_execute(t->qmp, command, args, UBF_VM_TARGET_TIMEOUT_MS,
-                           error);
+    ret = ubf_qmp_execute(t->qmp, command, args,
+                          t->timeout_ms ?: UBF_VM_TARGET_TIMEOUT_MS, &err);
+    if (!ret && !g_error_matches(err, UBF_QMP_ERROR,
+                                 UBF_QMP_ERROR_COMMAND)) {
+        /* the connection is gone or stuck: a new one next time */
+        g_clear_pointer(&t->qmp, ubf_qmp_free);
+    }
+    if (!ret) {
+        g_propagate_error(error, g_steal_pointer(&err));
+    }
+    return ret;
 }
 
 int ubf_vm_target_reconnect(UbfVmTarget *t, const char *uri)

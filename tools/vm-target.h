@@ -15,6 +15,12 @@
 
 #include "qmp-client.h"
 
+/*
+ * How long a QMP target may take to accept a connection and greet, and
+ * to answer a command, unless the caller says otherwise: a socket with
+ * nobody behind it costs at most this much.
+ */
+#define UBF_VM_TARGET_CONNECT_TIMEOUT_MS 1000
 #define UBF_VM_TARGET_TIMEOUT_MS 10000
 
 typedef struct UbfVmTarget {
@@ -23,6 +29,8 @@ typedef struct UbfVmTarget {
     UbfQmp *qmp;
     virDomainPtr dom;
     unsigned char uuid[VIR_UUID_BUFLEN];    /* to find @dom again */
+    guint connect_timeout_ms;   /* QMP: 0 for the default */
+    guint timeout_ms;           /* QMP commands: 0 for the default */
 } UbfVmTarget;
 
 /* @t for QMP socket @path, named @name (NULL: the socket's file name). */
@@ -33,13 +41,18 @@ void ubf_vm_target_init_qmp(UbfVmTarget *t, const char *name,
 gboolean ubf_vm_target_init_domain(UbfVmTarget *t, virDomainPtr dom,
                                    GError **error);
 
-/* Connect a QMP target (nothing to do for a domain). */
+/*
+ * Connect a QMP target (nothing to do for a domain, or one connected).
+ * Events the VM sends are dropped: nothing here reads them.
+ */
 gboolean ubf_vm_target_connect(UbfVmTarget *t, GError **error);
 
 /*
  * Run one QMP command; its "return", or NULL with @error set:
  * UBF_QMP_ERROR_COMMAND when the VM refused it ("Class: message"),
- * another code when it could not be reached.
+ * another code when it could not be reached.  A QMP target whose
+ * connection failed (closed, timed out) is connected again by the next
+ * command: a QEMU restarted on the same socket is found again.
  */
 JsonNode *ubf_vm_target_execute(UbfVmTarget *t, const char *command,
                                 JsonObject *args, GError **error);

@@ -44,7 +44,7 @@ static void test_fits(void)
 
     vm_set(&vms[0], 384, 1200, 700, 1050, 5000);
     vm_set(&vms[1], 384, 1536, 100, 384, 5000);
-    g_assert_false(ubf_arbiter_divide(vms, 2, 2048 * MIB));
+    g_assert_false(ubf_arbiter_divide(vms, 2, 2048 * MIB, 0));
     g_assert_false(vms[0].limited || vms[1].limited);
     /* 614 MiB of slack: 150 to the first (its maximum), 464 to the other */
     g_assert_cmpint(vms[0].share, ==, 1200 * MIB);
@@ -61,7 +61,7 @@ static void test_buffers_by_weight(void)
     vm_set(&vms[0], 384, 1536, 700, 1050, 6000);
     vm_set(&vms[1], 384, 1536, 700, 1050, 4000);
     vm_set(&vms[2], 384, 1536, 700, 1050, 2000);
-    g_assert_true(ubf_arbiter_divide(vms, 3, 2560 * MIB));
+    g_assert_true(ubf_arbiter_divide(vms, 3, 2560 * MIB, 0));
     for (i = 0; i < 3; i++) {
         g_assert_cmpint(vms[i].share, >=, 700 * MIB);
         g_assert_true(vms[i].limited);
@@ -81,7 +81,7 @@ static void test_demands_by_weight(void)
     vm_set(&vms[0], 384, 1536, 700, 1050, 6000);
     vm_set(&vms[1], 384, 1536, 700, 1050, 4000);
     vm_set(&vms[2], 384, 1536, 700, 1050, 2000);
-    g_assert_true(ubf_arbiter_divide(vms, 3, 1800 * MIB));
+    g_assert_true(ubf_arbiter_divide(vms, 3, 1800 * MIB, 0));
     /* 648 MiB above the minima: A capped at its demand, B:C = 2:1 */
     g_assert_cmpint(vms[0].share, ==, 700 * MIB);
     g_assert_cmpint(vms[1].share, ==, 604 * MIB);
@@ -98,7 +98,7 @@ static void test_minima(void)
     for (i = 0; i < 3; i++) {
         vm_set(&vms[i], 384, 1536, 700, 1050, 5000);
     }
-    g_assert_true(ubf_arbiter_divide(vms, 3, 1000 * MIB));
+    g_assert_true(ubf_arbiter_divide(vms, 3, 1000 * MIB, 0));
     for (i = 0; i < 3; i++) {
         g_assert_cmpint(vms[i].share, ==, 384 * MIB);
     }
@@ -112,7 +112,7 @@ static void test_cap_redistributes(void)
     vm_set(&vms[0], 256, 4096, 300, 400, 9000);    /* wants little */
     vm_set(&vms[1], 256, 4096, 1000, 1500, 1000);
     vm_set(&vms[2], 256, 4096, 1000, 1500, 1000);
-    g_assert_true(ubf_arbiter_divide(vms, 3, 3000 * MIB));
+    g_assert_true(ubf_arbiter_divide(vms, 3, 3000 * MIB, 0));
     g_assert_cmpint(vms[0].share, ==, 400 * MIB);
     g_assert_false(vms[0].limited);
     g_assert_cmpint(vms[1].share, ==, 1300 * MIB);
@@ -127,7 +127,7 @@ static void test_unknown_demand(void)
     vm_set(&vms[0], 256, 4096, -1, -1, 5000);
     vms[0].actual = 1024 * MIB;
     vm_set(&vms[1], 256, 4096, 1000, 1200, 5000);
-    g_assert_true(ubf_arbiter_divide(vms, 2, 2048 * MIB));
+    g_assert_true(ubf_arbiter_divide(vms, 2, 2048 * MIB, 0));
     g_assert_cmpint(vms[0].share, <=, 1024 * MIB);
     g_assert_cmpint(vms[1].share, >=, 1000 * MIB);
     g_assert_cmpint(sum_shares(vms, 2), <=, 2048 * MIB);
@@ -155,7 +155,7 @@ static void test_random(void)
             vms[i].actual = g_test_rand_int_range(0, 32768) * MIB;
             sum_min += vms[i].minimum;
         }
-        ubf_arbiter_divide(vms, n, supply);
+        ubf_arbiter_divide(vms, n, supply, 0);
         for (i = 0; i < n; i++) {
             g_assert_cmpint(vms[i].share, >=, vms[i].minimum);
             g_assert_cmpint(vms[i].share, <=,
@@ -165,6 +165,54 @@ static void test_random(void)
             g_assert_cmpint(sum_shares(vms, n), <=, supply);
         }
     }
+}
+
+/*
+ * Wants hovering about the supply: without a hold the host flips from
+ * short to not short and back, handing out the slack one cycle and
+ * taking it back the next; with one it stays short (everyone gets what
+ * it wants, no slack) until the wants fit with the hold to spare.
+ */
+static void test_hold(void)
+{
+    static const gint64 want_total[] = { 2600, 2536, 2600, 2552, 2592 };
+    UbfArbiterVm vms[2];
+    gboolean was_short = FALSE;
+    guint i, flips = 0, held_flips = 0;
+
+    for (i = 0; i < G_N_ELEMENTS(want_total); i++) {
+        gboolean now;
+
+        vm_set(&vms[0], 256, 4096, 1000, want_total[i] / 2, 6000);
+        vm_set(&vms[1], 256, 4096, 1000, want_total[i] / 2, 2000);
+        now = ubf_arbiter_divide(vms, 2, 2560 * MIB, 0);
+        flips += i && now != was_short;
+        was_short = now;
+    }
+    g_assert_cmpuint(flips, ==, 4);
+
+    was_short = FALSE;
+    for (i = 0; i < G_N_ELEMENTS(want_total); i++) {
+        gboolean now;
+
+        vm_set(&vms[0], 256, 4096, 1000, want_total[i] / 2, 6000);
+        vm_set(&vms[1], 256, 4096, 1000, want_total[i] / 2, 2000);
+        now = ubf_arbiter_divide(vms, 2, 2560 * MIB,
+                                 was_short ? 128 * MIB : 0);
+        held_flips += i && now != was_short;
+        if (now && want_total[i] <= 2560) {
+            /* held short: what it wants, not a byte of slack more */
+            g_assert_cmpint(vms[0].share, ==, want_total[i] / 2 * MIB);
+            g_assert_cmpint(vms[1].share, ==, want_total[i] / 2 * MIB);
+        }
+        was_short = now;
+    }
+    g_assert_cmpuint(held_flips, ==, 0);
+
+    /* and it is let go once the wants fit with the hold to spare */
+    vm_set(&vms[0], 256, 4096, 1000, 1200, 6000);
+    vm_set(&vms[1], 256, 4096, 1000, 1200, 2000);
+    g_assert_false(ubf_arbiter_divide(vms, 2, 2560 * MIB, 128 * MIB));
 }
 
 int main(int argc, char **argv)
@@ -177,5 +225,6 @@ int main(int argc, char **argv)
     g_test_add_func("/arbiter/cap-redistributes", test_cap_redistributes);
     g_test_add_func("/arbiter/unknown-demand", test_unknown_demand);
     g_test_add_func("/arbiter/random", test_random);
+    g_test_add_func("/arbiter/hold", test_hold);
     return g_test_run();
 }
