@@ -363,6 +363,75 @@ static void test_in_flight(void)
 }
 
 /*
+ * A shrink that has begun when the migration starts: 3 GiB -> 640 MiB
+ * (virtio-mem unplugs 2 GiB, then the balloon takes 384 MiB), the
+ * migration started once the guest gave up @data MiB: while virtio-mem
+ * unplugs (256), or while the balloon inflates (2176).  Once the target
+ * is reached, the destination's guest has the MemTotal QMP says, to
+ * the page: nothing the guest did while the source sent its state is
+ * lost or counted twice.
+ */
+static void test_mid_shrink(gconstpointer data)
+{
+    gint64 given_mib = GPOINTER_TO_INT(data);
+    UbfVmConfig cfg = { .boot_mib = 1024, .virtio_balloon = TRUE,
+                        .virtio_mem_mib = 2048,
+                        .modules = "virtio_balloon,virtio_mem" };
+    g_autoptr(UbfVm) src = start(&cfg);
+    g_autoptr(UbfVm) dst = NULL;
+    g_autoptr(JsonNode) ret = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonObject) done = NULL;
+    g_autofree char *uri = NULL;
+    gint64 boot = guest_memtotal(src), actual;
+    UbfGuestMem mem;
+
+    balloon(src, 3 * GIB);
+    wait_memtotal(src, boot + 2048 * KIB_PER_MIB);
+
+    dst = start_destination(&cfg, NULL);
+    ret = qmp(src, "balloon", "{\"value\": 671088640}");
+    while (guest_memtotal(src) > boot + (2048 - given_mib) * KIB_PER_MIB) {
+        g_usleep(20 * 1000);
+    }
+    g_test_message("the guest had %" G_GINT64_FORMAT " kB when the migration "
+                   "started", guest_memtotal(src));
+    uri = g_strdup_printf("unix:%s/migrate.sock", ubf_vm_dir(dst));
+    g_assert_true(ubf_vm_migrate_start(src, dst, uri, &err));
+    g_assert_no_error(err);
+    g_assert_true(ubf_vm_migrate_finish(src, dst, TIMEOUT_MS, &err));
+    g_assert_no_error(err);
+
+    /* Reached on the source, or on the destination once it goes on. */
+    done = ubf_qmp_wait_event(ubf_vm_qmp(dst), "MEMORY_RESIZE_DONE",
+                              ubf_vm_any_done, NULL, 5000, NULL);
+    if (!done) {
+        g_autoptr(GPtrArray) src_done = ubf_qmp_take_events(
+            ubf_vm_qmp(src), "MEMORY_RESIZE_DONE");
+
+        if (src_done->len) {
+            done = json_object_ref(g_ptr_array_index(src_done,
+                                                     src_done->len - 1));
+        } else {
+            done = ubf_qmp_wait_event(ubf_vm_qmp(dst), "MEMORY_RESIZE_DONE",
+                                      ubf_vm_any_done, NULL, TIMEOUT_MS,
+                                      &err);
+            g_assert_no_error(err);
+        }
+    }
+    g_assert_cmpstr(json_object_get_string_member(
+                        json_object_get_object_member(done, "data"),
+                        "reason"), ==, "reached");
+    actual = ubf_vm_qmp_int(dst, "query-balloon", "actual", &err);
+    g_assert_true(ubf_vm_wait_settled(dst, 2000, 60000, &mem, &err));
+    g_assert_no_error(err);
+    g_test_message("destination: QMP %" G_GINT64_FORMAT " MiB, guest "
+                   "MemTotal %" G_GINT64_FORMAT " kB (boot %" G_GINT64_FORMAT
+                   " kB)", actual / MIB, mem.memtotal_kib, boot);
+    g_assert_cmpint(mem.memtotal_kib, ==, boot - 384 * KIB_PER_MIB);
+}
+
+/*
  * Automatic sizing's settings and a host's ceiling migrate (paused VMs,
  * no guest): the destination, started with the defaults, has the
  * source's after the migration.
@@ -747,6 +816,10 @@ int main(int argc, char **argv)
     g_test_add_func("/migration/virtio-balloon", test_virtio_balloon);
     g_test_add_func("/migration/virtio-mem", test_virtio_mem);
     g_test_add_func("/migration/in-flight", test_in_flight);
+    g_test_add_data_func("/migration/mid-shrink/unplugging",
+                         GINT_TO_POINTER(256), test_mid_shrink);
+    g_test_add_data_func("/migration/mid-shrink/inflating",
+                         GINT_TO_POINTER(2176), test_mid_shrink);
     g_test_add_func("/migration/auto-settings", test_auto_settings);
     g_test_add_func("/migration/file", test_file);
     g_test_add_func("/migration/stock", test_stock);
