@@ -86,12 +86,16 @@ tools: setup $(TOOLS)/build.ninja
 # The RangeSet fuzzer for as long as FUZZ_SECONDS (make check runs it 30 s).
 # Then QEMU's generic-fuzz over virtio-balloon, virtio-mem and hv-balloon
 # with the frontend in (scripts/fuzz-qemu.sh, a clang build of its own),
-# FUZZ_SECONDS each.
+# FUZZ_SECONDS each.  Then migration streams (scripts/fuzz-streams.py):
+# FUZZ_STREAM_LOADS mutated streams of each configuration, each loaded
+# into a fresh QEMU (about 0.3 s a load here).
 FUZZ_SECONDS ?= 600
-fuzz: qemu
+FUZZ_STREAM_LOADS ?= 10000
+fuzz: qemu guest
 	@mkdir -p $(B)/fuzz-corpus
 	$(B)/bin/fuzz-range-set -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz-corpus
 	@scripts/fuzz-qemu.sh $(B) $(FUZZ_SECONDS)
+	@scripts/fuzz-streams.py $(B) $(FUZZ_STREAM_LOADS)
 
 # Benchmarks against the baseline (figures, not pass/fail; see
 # docs/performance.md).  BENCH_REPS repetitions, medians reported.

@@ -216,11 +216,38 @@ static bool virtio_balloon_backend_record_needed(void *opaque)
            range_set_total(vb->inflated) && !vb->untracked;
 }
 
+/*
+ * An incoming record is input: every page it names must be the guest's
+ * RAM (a page outside would be counted as ballooned where no memory is),
+ * and it cannot hold more than the balloon may.
+ */
+static int virtio_balloon_backend_record_post_load(void *opaque,
+                                                   int version_id)
+{
+    VirtioBalloonBackend *vb = opaque;
+    uint64_t total = range_set_total(vb->inflated);
+    uint64_t ram = balloon_frontend_foreach_ram(vb->inflated, NULL, NULL);
+
+    if (ram != total ||
+        total * VIRTIO_BALLOON_BACKEND_PAGE >
+        (uint64_t)virtio_balloon_backend_max_held()) {
+        error_report("%s: the incoming page record is not valid: %" PRIu64
+                     " pages, %" PRIu64 " of them the guest's RAM, at most %"
+                     PRId64 " allowed", vb->bb.id, total, ram,
+                     virtio_balloon_backend_max_held() /
+                     VIRTIO_BALLOON_BACKEND_PAGE);
+        range_set_clear(vb->inflated);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static const VMStateDescription virtio_balloon_backend_vmsd = {
     .name = "ubf-virtio-balloon-pages",
     .version_id = 1,
     .minimum_version_id = 1,
     .needed = virtio_balloon_backend_record_needed,
+    .post_load = virtio_balloon_backend_record_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_RANGE_SET(inflated, VirtioBalloonBackend),
         VMSTATE_END_OF_LIST()
@@ -420,36 +447,23 @@ void virtio_balloon_backend_page_deflate(BalloonBackend *bb, hwaddr gpa)
     }
 }
 
-/* Discard the merged range [@start, +@count) pages, block by block. */
-static bool virtio_balloon_backend_discard(uint64_t start, uint64_t count,
+/* Discard the pages of one run of RAM (BalloonFrontendRamFunc). */
+static bool virtio_balloon_backend_discard(uint64_t page, uint64_t count,
+                                           MemoryRegion *mr, hwaddr offset,
                                            void *opaque)
 {
     VirtioBalloonBackend *vb = opaque;
-    hwaddr gpa = start * VIRTIO_BALLOON_BACKEND_PAGE;
-    hwaddr end = gpa + count * VIRTIO_BALLOON_BACKEND_PAGE;
+    ram_addr_t rb_offset;
+    RAMBlock *rb;
 
-    trace_virtio_balloon_backend_discard(vb->bb.id, gpa, end - gpa);
-    while (gpa < end) {
-        MemoryRegionSection section = memory_region_find(get_system_memory(),
-                                                         gpa, end - gpa);
-        uint64_t len;
-        ram_addr_t rb_offset;
-        RAMBlock *rb;
-
-        if (!section.mr) {
-            /* Checked RAM page by page on arrival: cannot happen. */
-            gpa += VIRTIO_BALLOON_BACKEND_PAGE;
-            continue;
-        }
-        len = int128_get64(section.size);
-        rb = qemu_ram_block_from_host(
-            memory_region_get_ram_ptr(section.mr) +
-            section.offset_within_region, false, &rb_offset);
-        if (rb) {
-            ram_block_discard_range(rb, rb_offset, len);
-        }
-        memory_region_unref(section.mr);
-        gpa += len;
+    trace_virtio_balloon_backend_discard(vb->bb.id,
+                                         page * VIRTIO_BALLOON_BACKEND_PAGE,
+                                         count * VIRTIO_BALLOON_BACKEND_PAGE);
+    rb = qemu_ram_block_from_host(memory_region_get_ram_ptr(mr) + offset,
+                                  false, &rb_offset);
+    if (rb) {
+        ram_block_discard_range(rb, rb_offset,
+                                count * VIRTIO_BALLOON_BACKEND_PAGE);
     }
     return true;
 }
@@ -461,8 +475,8 @@ void virtio_balloon_backend_pages_flush(BalloonBackend *bb)
     if (!range_set_total(vb->pending)) {
         return;
     }
-    range_set_foreach(vb->pending, 0, RANGE_SET_PAGE_LIMIT,
-                      virtio_balloon_backend_discard, vb);
+    balloon_frontend_foreach_ram(vb->pending, virtio_balloon_backend_discard,
+                                 vb);
     range_set_union(vb->inflated, vb->pending);
     range_set_clear(vb->pending);
 }

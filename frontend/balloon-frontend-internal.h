@@ -72,6 +72,12 @@ bool balloon_frontend_object_set_settings(const BalloonFrontendSettings *s,
 bool balloon_frontend_object_load_settings(const BalloonFrontendSettings *s,
                                            Error **errp);
 
+/*
+ * The largest guest size the backends can reach at all: base, every
+ * virtio-mem device full, the balloon that can hot-add the most.
+ */
+int64_t balloon_frontend_max_reach(void);
+
 /* For frontend-migration.c: the frontend's clock (virtual, in ms). */
 int64_t balloon_frontend_clock_ms(void);
 

@@ -178,6 +178,97 @@ RangeSet *balloon_frontend_node_pages(int node)
     return bf->node_pages[node];
 }
 
+typedef struct BalloonFrontendRamWalk {
+    RangeSet *pages;
+    BalloonFrontendRamFunc fn;
+    void *opaque;
+    uint64_t found;
+    bool stop;
+    /* the section being walked */
+    MemoryRegion *mr;
+    hwaddr offset;              /* of its first page in @mr */
+    uint64_t first;             /* its first page */
+} BalloonFrontendRamWalk;
+
+static bool balloon_frontend_ram_run(uint64_t start, uint64_t count,
+                                     void *opaque)
+{
+    BalloonFrontendRamWalk *w = opaque;
+
+    w->found += count;
+    if (w->fn && !w->fn(start, count, w->mr,
+                        w->offset + (start - w->first) * (4 * KiB),
+                        w->opaque)) {
+        w->stop = true;
+        return false;
+    }
+    return true;
+}
+
+/* The pages of a populated RAM section (ReplayRamPopulate too). */
+static int balloon_frontend_ram_section(MemoryRegionSection *section,
+                                        void *opaque)
+{
+    BalloonFrontendRamWalk *w = opaque;
+    uint64_t gpa = section->offset_within_address_space;
+    uint64_t first = DIV_ROUND_UP(gpa, 4 * KiB);
+    uint64_t end = (gpa + int128_get64(section->size)) / (4 * KiB);
+
+    if (end <= first || w->stop) {
+        return 0;
+    }
+    w->mr = section->mr;
+    w->offset = section->offset_within_region + (first * 4 * KiB - gpa);
+    w->first = first;
+    range_set_foreach(w->pages, first, end - first, balloon_frontend_ram_run,
+                      w);
+    return 0;
+}
+
+static bool balloon_frontend_ram_range(Int128 start, Int128 len,
+                                       const MemoryRegion *cmr,
+                                       hwaddr offset_in_region, void *opaque)
+{
+    BalloonFrontendRamWalk *w = opaque;
+    MemoryRegion *mr = (MemoryRegion *)cmr;
+    MemoryRegionSection section = {
+        .mr = mr,
+        .offset_within_region = offset_in_region,
+        .offset_within_address_space = int128_get64(start),
+        .size = len,
+    };
+
+    if (!range_set_overlaps(w->pages, int128_get64(start) / (4 * KiB),
+                            int128_get64(len) / (4 * KiB) + 1) ||
+        !memory_region_is_ram(mr) || memory_region_is_ram_device(mr) ||
+        memory_region_is_rom(mr) || memory_region_is_romd(mr)) {
+        return false;
+    }
+    if (memory_region_has_ram_discard_manager(mr)) {
+        ram_discard_manager_replay_populated(
+            memory_region_get_ram_discard_manager(mr), &section,
+            balloon_frontend_ram_section, w);
+    } else {
+        balloon_frontend_ram_section(&section, w);
+    }
+    return w->stop;
+}
+
+uint64_t balloon_frontend_foreach_ram(RangeSet *pages,
+                                      BalloonFrontendRamFunc fn,
+                                      void *opaque)
+{
+    BalloonFrontendRamWalk w = { .pages = pages, .fn = fn, .opaque = opaque };
+
+    if (!range_set_total(pages)) {
+        return 0;
+    }
+    RCU_READ_LOCK_GUARD();
+    flatview_for_each_range(address_space_to_flatview(&address_space_memory),
+                            balloon_frontend_ram_range, &w);
+    return w.found;
+}
+
 /* The engine, with the base size as it is now (DIMMs come and go). */
 static ResizeEngine *balloon_frontend_engine(void)
 {
@@ -356,11 +447,8 @@ static BalloonFrontend *balloon_frontend_get(void)
     return bf;
 }
 
-/*
- * The largest guest size the backends can reach at all: base, every
- * virtio-mem device full, the balloon that can hot-add the most.
- */
-static int64_t balloon_frontend_max_reach(ResizeEngine *re)
+/* See balloon_frontend_max_reach() */
+static int64_t balloon_frontend_reach(ResizeEngine *re)
 {
     ResizeSlot *slot;
     int64_t plug = 0, balloon = 0;
@@ -376,6 +464,11 @@ static int64_t balloon_frontend_max_reach(ResizeEngine *re)
         }
     }
     return re->base + plug + balloon;
+}
+
+int64_t balloon_frontend_max_reach(void)
+{
+    return balloon_frontend_reach(balloon_frontend_engine());
 }
 
 bool balloon_frontend_check_settings(const BalloonFrontendSettings *s,
@@ -397,7 +490,7 @@ bool balloon_frontend_check_settings(const BalloonFrontendSettings *s,
         return false;
     }
     if (!frontend_auto_check(s, phase_check(PHASE_MACHINE_READY) ?
-                             balloon_frontend_max_reach(
+                             balloon_frontend_reach(
                                  balloon_frontend_engine()) : -1, errp)) {
         return false;
     }
@@ -412,7 +505,7 @@ bool balloon_frontend_check_settings(const BalloonFrontendSettings *s,
     }
 
     re = balloon_frontend_engine();
-    max = balloon_frontend_max_reach(re);
+    max = balloon_frontend_reach(re);
     if (s->floor < 0 || s->floor > max) {
         error_setg(errp, "Property 'floor' expects a size from 0 to %"
                    PRId64 " bytes (the largest this VM's resize backends "

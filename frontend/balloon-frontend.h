@@ -9,6 +9,8 @@
 #ifndef UBF_BALLOON_FRONTEND_H
 #define UBF_BALLOON_FRONTEND_H
 
+#include "exec/hwaddr.h"
+#include "exec/memory.h"
 #include "hw/qdev-core.h"
 #include "balloon-backend.h"
 
@@ -55,5 +57,26 @@ int balloon_frontend_nb_nodes(void);
  * frontend; valid once the machine is built.
  */
 RangeSet *balloon_frontend_node_pages(int node);
+
+/*
+ * Called for each run of pages of the guest's RAM, by
+ * balloon_frontend_foreach_ram(): guest pages [@page, @page + @count),
+ * at @offset in RAM region @mr.  Return false to stop.
+ */
+typedef bool (*BalloonFrontendRamFunc)(uint64_t page, uint64_t count,
+                                       MemoryRegion *mr, hwaddr offset,
+                                       void *opaque);
+
+/*
+ * Call @fn for the pages of @pages (4 KiB guest page numbers) that are
+ * the guest's RAM as the memory map has it now: not ROM, not a device's
+ * memory, for memory whose blocks come and go (virtio-mem) only what is
+ * plugged.  One walk over the memory map, whatever the pages: the cost
+ * is that of the map's ranges and of @pages' ranges, not of the address
+ * space they span.  Returns the number of such pages.
+ */
+uint64_t balloon_frontend_foreach_ram(RangeSet *pages,
+                                      BalloonFrontendRamFunc fn,
+                                      void *opaque);
 
 #endif

@@ -38,12 +38,29 @@
 /* The longest error message carried (the rest is cut). */
 #define FRONTEND_MIGRATION_MAX_ERROR 4096
 
+/*
+ * The request in flight as the stream carries it: loaded here, checked
+ * against each other and against this machine, and only then taken into
+ * the engine.
+ */
+typedef struct FrontendMigrationRequest {
+    bool has_target;
+    int64_t target;
+    bool in_flight;
+    bool by_node;
+    bool strict_nodes;
+    int32_t growth_node;
+    int64_t balloon_growth;
+    int64_t node_amount[RESIZE_ENGINE_MAX_NODES];
+} FrontendMigrationRequest;
+
 typedef struct FrontendMigration {
     ResizeEngine *re;
 
-    /* What the stream carries besides the engine's own fields */
+    /* What the stream carries */
+    FrontendMigrationRequest req;
     int32_t nb_nodes;
-    int64_t *node_amount;           /* the engine's, nb_nodes of them */
+    int64_t *node_amount;           /* req.node_amount, nb_nodes of them */
     uint32_t state;
     int64_t done;                   /* bytes the request moved so far */
     uint32_t error_len;             /* with its NUL, 0 for none */
@@ -73,6 +90,15 @@ static int frontend_migration_pre_save(void *opaque)
     ResizeEngine *re = fm->re;
     int64_t todo;
 
+    fm->req.has_target = re->has_target;
+    fm->req.target = re->target;
+    fm->req.in_flight = re->in_flight;
+    fm->req.by_node = re->by_node;
+    fm->req.strict_nodes = re->strict_nodes;
+    fm->req.growth_node = re->growth_node;
+    fm->req.balloon_growth = re->balloon_growth;
+    memcpy(fm->req.node_amount, re->node_amount,
+           sizeof(re->node_amount[0]) * re->nb_nodes);
     fm->nb_nodes = re->nb_nodes;
     fm->state = re->state;
     fm->sent_request = re->in_flight;
@@ -113,31 +139,96 @@ static bool frontend_migration_error_len_ok(void *opaque, int version_id)
     return fm->error_len <= FRONTEND_MIGRATION_MAX_ERROR;
 }
 
-/* The request as the stream has it, in the engine's fields: checked. */
+/*
+ * Is the incoming request one this VM could have: a target within what
+ * its backends could ever reach and not below the floor, per-node
+ * targets within each node's virtio-mem, a state that goes with being in
+ * flight or not?  Says what is wrong in @why.
+ */
+static bool frontend_migration_request_ok(FrontendMigration *fm,
+                                          int64_t reach, char **why)
+{
+    FrontendMigrationRequest *r = &fm->req;
+    ResizeEngine *re = fm->re;
+    bool busy_state = fm->state == RESIZE_STATE_RESIZING ||
+                      fm->state == RESIZE_STATE_STALLED ||
+                      fm->state == RESIZE_STATE_NO_GUEST_DRIVER;
+    int n, nodes = 0;
+
+    if (fm->state >= RESIZE_STATE__MAX) {
+        *why = g_strdup_printf("state %" PRIu32, fm->state);
+    } else if (r->in_flight != busy_state) {
+        *why = g_strdup_printf("%s with state %s", r->in_flight ?
+                               "in flight" : "not in flight",
+                               resize_engine_state_str(fm->state));
+    } else if (r->in_flight && !r->has_target) {
+        *why = g_strdup("in flight without a target");
+    } else if (r->has_target && (r->target <= 0 || r->target > reach)) {
+        *why = g_strdup_printf("target %" PRId64 " (this VM reaches 1 to %"
+                               PRId64 " bytes)", r->target, reach);
+    } else if (r->in_flight && r->target < re->floor) {
+        *why = g_strdup_printf("target %" PRId64 " below the floor %" PRId64,
+                               r->target, re->floor);
+    } else if (r->growth_node < -1 || r->growth_node >= re->nb_nodes) {
+        *why = g_strdup_printf("growth node %" PRId32, r->growth_node);
+    } else if (r->balloon_growth < 0 || r->balloon_growth > reach) {
+        *why = g_strdup_printf("balloon growth %" PRId64, r->balloon_growth);
+    } else if (fm->done < 0 || fm->done > 2 * reach) {
+        *why = g_strdup_printf("%" PRId64 " bytes moved", fm->done);
+    } else if (fm->error_len && fm->error[fm->error_len - 1]) {
+        *why = g_strdup("an error message without its end");
+    } else {
+        *why = NULL;
+    }
+    if (*why) {
+        return false;
+    }
+    for (n = 0; n < re->nb_nodes; n++) {
+        int64_t lo, hi;
+        uint64_t step;
+
+        if (r->node_amount[n] == -1) {
+            continue;
+        }
+        resize_engine_node_limits(re, n, 0, &lo, &hi, &step);
+        if (r->node_amount[n] < 0 ||
+            r->node_amount[n] > hi - re->node_boot[n]) {
+            *why = g_strdup_printf("node %d plugged %" PRId64 " (it can "
+                                   "have 0 to %" PRId64 " bytes plugged)", n,
+                                   r->node_amount[n], hi - re->node_boot[n]);
+            return false;
+        }
+        nodes++;
+    }
+    if (r->by_node && r->in_flight && !nodes) {
+        *why = g_strdup("per-node request without any node");
+        return false;
+    }
+    return true;
+}
+
+/* The request the stream has, checked, into the engine. */
 static int frontend_migration_post_load(void *opaque, int version_id)
 {
     FrontendMigration *fm = opaque;
     ResizeEngine *re = fm->re;
-    int n;
+    g_autofree char *why = NULL;
 
-    if (fm->state >= RESIZE_STATE__MAX ||
-        (re->has_target && re->target <= 0) ||
-        re->growth_node < -1 || re->growth_node >= re->nb_nodes ||
-        re->balloon_growth < 0 || fm->done < 0 ||
-        (fm->error_len && fm->error[fm->error_len - 1])) {
-        error_report("balloon-frontend: the incoming request is not valid "
-                     "(state %" PRIu32 ", target %" PRId64 ", growth node %d, "
-                     "error of %" PRIu32 " bytes)", fm->state, re->target,
-                     re->growth_node, fm->error_len);
+    if (!frontend_migration_request_ok(fm, balloon_frontend_max_reach(),
+                                       &why)) {
+        error_report("balloon-frontend: the incoming request is not valid: "
+                     "%s", why);
         return -EINVAL;
     }
-    for (n = 0; n < re->nb_nodes; n++) {
-        if (re->node_amount[n] < -1) {
-            error_report("balloon-frontend: the incoming request gives node "
-                         "%d size %" PRId64, n, re->node_amount[n]);
-            return -EINVAL;
-        }
-    }
+    re->has_target = fm->req.has_target;
+    re->target = fm->req.target;
+    re->in_flight = fm->req.in_flight;
+    re->by_node = fm->req.by_node;
+    re->strict_nodes = fm->req.strict_nodes;
+    re->growth_node = fm->req.growth_node;
+    re->balloon_growth = fm->req.balloon_growth;
+    memcpy(re->node_amount, fm->req.node_amount,
+           sizeof(re->node_amount[0]) * re->nb_nodes);
     re->state = fm->state;
     re->phase = RESIZE_PHASE_DONE;
     re->todo = fm->done;            /* resuming adds what is left */
@@ -145,10 +236,6 @@ static int frontend_migration_post_load(void *opaque, int version_id)
     re->error = fm->error_len ? g_steal_pointer(&fm->error) : NULL;
     g_clear_pointer(&fm->error, g_free);
     fm->error_len = 0;
-    if (!re->in_flight) {
-        re->state = re->state == RESIZE_STATE_FAILED ? RESIZE_STATE_FAILED
-                                                     : RESIZE_STATE_IDLE;
-    }
     fm->loaded = true;
     trace_frontend_migration_load(re->in_flight, re->target, fm->done);
     return 0;
@@ -264,18 +351,18 @@ static const VMStateDescription frontend_migration_settings_vmsd = {
     },
 };
 
-static const VMStateDescription frontend_migration_engine_vmsd = {
+static const VMStateDescription frontend_migration_request_vmsd = {
     .name = "balloon-frontend/request",
     .version_id = 1,
     .minimum_version_id = 1,
     .fields = (const VMStateField[]) {
-        VMSTATE_BOOL(has_target, ResizeEngine),
-        VMSTATE_INT64(target, ResizeEngine),
-        VMSTATE_BOOL(in_flight, ResizeEngine),
-        VMSTATE_BOOL(by_node, ResizeEngine),
-        VMSTATE_BOOL(strict_nodes, ResizeEngine),
-        VMSTATE_INT32(growth_node, ResizeEngine),
-        VMSTATE_INT64(balloon_growth, ResizeEngine),
+        VMSTATE_BOOL(has_target, FrontendMigrationRequest),
+        VMSTATE_INT64(target, FrontendMigrationRequest),
+        VMSTATE_BOOL(in_flight, FrontendMigrationRequest),
+        VMSTATE_BOOL(by_node, FrontendMigrationRequest),
+        VMSTATE_BOOL(strict_nodes, FrontendMigrationRequest),
+        VMSTATE_INT32(growth_node, FrontendMigrationRequest),
+        VMSTATE_INT64(balloon_growth, FrontendMigrationRequest),
         VMSTATE_END_OF_LIST()
     },
 };
@@ -290,8 +377,9 @@ static const VMStateDescription frontend_migration_vmsd = {
     .pre_load = frontend_migration_pre_load,
     .post_load = frontend_migration_post_load,
     .fields = (const VMStateField[]) {
-        VMSTATE_STRUCT_POINTER(re, FrontendMigration,
-                               frontend_migration_engine_vmsd, ResizeEngine),
+        VMSTATE_STRUCT(req, FrontendMigration, 1,
+                       frontend_migration_request_vmsd,
+                       FrontendMigrationRequest),
         VMSTATE_INT32_EQUAL(nb_nodes, FrontendMigration,
                             "the NUMA node count must match"),
         VMSTATE_VARRAY_INT32(node_amount, FrontendMigration, nb_nodes, 0,
@@ -372,7 +460,7 @@ void balloon_frontend_migration_init(ResizeEngine *re)
     FrontendMigration *fm = &frontend_migration;
 
     fm->re = re;
-    fm->node_amount = re->node_amount;
+    fm->node_amount = fm->req.node_amount;
     fm->nb_nodes = re->nb_nodes;
     fm->incoming = runstate_check(RUN_STATE_INMIGRATE);
     vmstate_register(NULL, 0, &frontend_migration_vmsd, fm);
