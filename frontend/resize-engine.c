@@ -35,6 +35,25 @@
  */
 #define RESIZE_ENGINE_SHORT_MS 1000
 
+/*
+ * A backend that makes no progress is told its target again after
+ * RESIZE_ENGINE_NUDGE_MS, then after twice that, and so on: a guest
+ * driver that backed off retries at once (Linux's virtio_mem waits 50 s
+ * after memory it could not unplug, unless the device's configuration
+ * changes, which telling virtio-mem its size again does).
+ */
+#define RESIZE_ENGINE_NUDGE_MS 1000
+
+/*
+ * A virtio-mem device unplugging memory moves the guest's pages out of
+ * it first, which takes a while on a busy or slow guest, and a transient
+ * failure makes the driver back off: it is counted short only after
+ * this long without progress (a third of the stall timeout if shorter),
+ * not RESIZE_ENGINE_SHORT_MS, so that the memory comes off the node the
+ * plan chose rather than out of the balloon.
+ */
+#define RESIZE_ENGINE_UNPLUG_SHORT_MS 8000
+
 /* Default: a backend that fell short is asked again after this long. */
 #define RESIZE_ENGINE_DEFAULT_RETRY_MS (60 * 1000)
 
@@ -502,6 +521,7 @@ static void resize_engine_plan_slot(ResizeSlot *slot, int64_t size,
     slot->planned = planned;
     slot->best_dist = ABS(planned - size);
     slot->progress_ms = now_ms;
+    slot->nudges = 0;
     trace_resize_engine_plan_backend(slot->bb->id, size, planned);
 }
 
@@ -992,15 +1012,33 @@ static const char *resize_engine_short_reason(ResizeSlot *slot,
                            : "the guest did not take memory back";
 }
 
+/* Tell @slot, which stopped moving, its target again (see NUDGE_MS). */
+static void resize_engine_nudge(ResizeSlot *slot, int64_t still_ms)
+{
+    g_autoptr(Error) err = NULL;
+
+    trace_resize_engine_nudge(slot->bb->id, slot->asked, still_ms);
+    slot->nudges++;
+    if (slot->asked >= 0 &&
+        !balloon_backend_set_target(slot->bb, slot->asked, &err)) {
+        trace_resize_engine_nudge_refused(slot->bb->id,
+                                          error_get_pretty(err));
+    }
+}
+
 /*
  * Mark the backends of the current phase that stopped short of their
  * share: their range no longer reaches it, their driver went away, or
  * they made no progress for RESIZE_ENGINE_SHORT_MS (a third of the stall
- * timeout if that is shorter).  True if one did.
+ * timeout if that is shorter; RESIZE_ENGINE_UNPLUG_SHORT_MS for virtio-mem
+ * unplugging), told their target again meanwhile.  True if one did.
  */
 static bool resize_engine_find_short(ResizeEngine *re, int64_t now_ms)
 {
     int64_t short_ms = MAX(MIN(re->stall_ms / 3, RESIZE_ENGINE_SHORT_MS), 1);
+    int64_t unplug_short_ms = MAX(MIN(re->stall_ms / 3,
+                                      RESIZE_ENGINE_UNPLUG_SHORT_MS),
+                                  short_ms);
     ResizeSlot *slot;
     bool found = false;
 
@@ -1033,8 +1071,18 @@ static bool resize_engine_find_short(ResizeEngine *re, int64_t now_ms)
         } else if (dist < slot->best_dist) {
             slot->best_dist = dist;
             slot->progress_ms = now_ms;
-        } else if (now_ms - slot->progress_ms >= short_ms) {
-            reason = resize_engine_short_reason(slot, &info);
+            slot->nudges = 0;
+        } else {
+            int64_t still = now_ms - slot->progress_ms;
+            bool unplug = !resize_engine_is_balloon(slot) &&
+                          slot->planned < info.size;
+
+            if (still >= (unplug ? unplug_short_ms : short_ms)) {
+                reason = resize_engine_short_reason(slot, &info);
+            } else if (still >= RESIZE_ENGINE_NUDGE_MS << MIN(slot->nudges,
+                                                              16)) {
+                resize_engine_nudge(slot, still);
+            }
         }
         if (!reason) {
             continue;

@@ -74,6 +74,7 @@ typedef struct ResizeSlot {
     /* Progress toward @planned, for shortfall detection */
     int64_t best_dist;          /* least |planned - size| seen */
     int64_t progress_ms;        /* when best_dist last fell */
+    unsigned int nudges;        /* told its target again since */
 
     /*
      * Short: it stopped moving before @planned (no progress for 1 s or a

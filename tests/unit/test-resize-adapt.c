@@ -113,6 +113,56 @@ static void test_mem_stuck_balloon_takes_over(void)
 }
 
 /*
+ * virtio-mem stops unplugging for a while, as Linux's virtio_mem does
+ * after a transient failure (it backs off for 50 s): with the default
+ * stall timeout the engine tells it its target again 1 s, 2 s and 4 s
+ * after it stopped, and only after 8 s would it take the memory out
+ * of the balloon instead.  Here the guest retries when told, and the
+ * memory comes off virtio-mem as planned; the balloon is never asked.
+ */
+static void test_mem_unplug_nudged(void)
+{
+    ResizeEngine re;
+    Mock b, m;
+    Mock *all[] = { &b, &m };
+    unsigned int sets;
+    int ticks = 0;
+
+    mock_setup(&re);        /* the default stall timeout, 30 s */
+    mock_virtio_balloon(&b, "balloon0");
+    mock_virtio_mem(&m, "vmem0", 4 * GiB);
+    resize_engine_add(&re, &b.bb);
+    resize_engine_add(&re, &m.bb);
+    request(&re, 3 * GiB);
+    mock_run(&re, all, 2, 1000);
+    assert_reached(&re, 3 * GiB);
+
+    m.stuck_lo = 1536 * MiB;                /* backed off half-way */
+    b.set_calls = 0;
+    sets = m.set_calls;
+    request(&re, 2 * GiB);
+    g_assert_cmpuint(m.set_calls, ==, sets + 1);
+    /* stopped: told again at 1 s, 2 s and 4 s, not short before 8 s */
+    while (m.set_calls < sets + 4) {
+        mock_run(&re, all, 2, 1);
+        g_assert_cmpint(++ticks, <, 8000 / TICK_MS);
+    }
+    g_assert_cmpint(ticks * TICK_MS, >=, 4000);
+    g_assert_false(slot_of(&re, &m)->is_short);
+    g_assert_cmpint(b.set_calls, ==, 0);
+    g_assert_nonnull(strstr(mock_events->str, "set:vmem0:1024 "));
+
+    /* the guest retried when told: the plan goes through as it was */
+    m.stuck_lo = INT64_MIN;
+    mock_run(&re, all, 2, 1000);
+    assert_reached(&re, 2 * GiB);
+    g_assert_cmpint(m.info.size, ==, 1 * GiB);
+    g_assert_cmpint(b.info.size, ==, 0);
+    g_assert_cmpint(b.set_calls, ==, 0);
+    resize_engine_finalize(&re);
+}
+
+/*
  * Growing: node 0's virtio-mem does not plug more than 256 MiB (the
  * guest ran out of memory for its memmap, say); node 1's takes the rest,
  * under the policy.
@@ -411,6 +461,8 @@ static void test_total_checked(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/resize-adapt/mem-unplug-nudged",
+                    test_mem_unplug_nudged);
     g_test_add_func("/resize-adapt/mem-stuck-balloon-takes-over",
                     test_mem_stuck_balloon_takes_over);
     g_test_add_func("/resize-adapt/mem-stuck-other-node-takes-over",
