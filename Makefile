@@ -63,12 +63,18 @@ baseline-hv: setup $(BB)/dl/qemu-src/.ubf-version
 	@cmp -s $(BB)/baseline-hv/build/qemu-system-x86_64 $(BASELINE_HV_BIN) || \
 	    install -m 755 $(BB)/baseline-hv/build/qemu-system-x86_64 $(BASELINE_HV_BIN)
 
-guest: setup $(GUEST)/initrd.img
+# The test guest with each kernel of tests/guest/kernels: build/guest
+# ("main"), build/guest-linux6.1 (Debian 12's own kernel).
+GUEST_SRC := tests/guest/agent.c tests/guest/init tests/guest/build-guest.sh \
+	tests/guest/hvprobe.c tests/guest/hvprobe.ld tests/guest/hvdm.c \
+	tests/guest/hvbare.c tests/guest/hvbare.h tests/guest/kernels
+guest: setup $(GUEST)/initrd.img $(GUEST)-linux6.1/initrd.img
 
-$(GUEST)/initrd.img: tests/guest/agent.c tests/guest/init tests/guest/build-guest.sh \
-		tests/guest/hvprobe.c tests/guest/hvprobe.ld tests/guest/hvdm.c \
-		tests/guest/hvbare.c tests/guest/hvbare.h
-	@tests/guest/build-guest.sh $(GUEST)
+$(GUEST)/initrd.img: $(GUEST_SRC)
+	@tests/guest/build-guest.sh $(GUEST) main
+
+$(GUEST)-linux6.1/initrd.img: $(GUEST_SRC)
+	@tests/guest/build-guest.sh $(GUEST)-linux6.1 linux6.1
 
 , := ,
 TOOLS_SANITIZE := $(if $(filter 1,$(SANITIZE)),-Db_sanitize=address$(,)undefined -Db_lundef=false)
@@ -118,7 +124,8 @@ demo: all
 	    $(TOOLS)/tools/ubf-demo --qemu $(QEMU_BIN) --guest $(GUEST)
 
 clean:
-	rm -rf $(B)/qemu/build $(B)/baseline/build $(TOOLS) $(B)/bin $(GUEST)/root $(GUEST)/root-kexec
+	rm -rf $(B)/qemu/build $(B)/baseline/build $(TOOLS) $(B)/bin $(GUEST)/root $(GUEST)/root-kexec \
+	    $(GUEST)-linux6.1
 
 distclean:
 	rm -rf $(B)

@@ -68,6 +68,15 @@ if [ "${UBF_SANITIZE:-}" = 1 ]; then
         grep -m1 'SUMMARY:\|runtime error' "$r"
     done
 fi
+# Which guest kernels the suite tested, and whether any is not the one
+# tests/guest/kernels pins (Debian's archive moved on).
+for g in "$build"/guest "$build"/guest-*; do
+    [ -f "$g/kernel-version" ] || continue
+    echo "guest kernel $(basename "$g"): $(cat "$g/kernel-version")"
+    if [ -f "$g/kernel-notice" ]; then
+        echo "NOTICE: $(cat "$g/kernel-notice")"
+    fi
+done
 # shellcheck disable=SC2086
 "$here/summarize-tests.py" $logs || exit 1
 [ -z "$reports" ]
