@@ -21,6 +21,11 @@ static void test_valid(void)
         { "64K", 64 << 10 }, { "1T", 1LL << 40 }, { "2GB", 2 * GIB },
         { "+1G", 3 * GIB }, { "-512M", 2 * GIB - (512LL << 20) },
         { "50%", GIB }, { "150%", 3 * GIB }, { "100%", 2 * GIB },
+        /* as qemu_strtosz(): fractions with a unit, P and E, hex bytes */
+        { "1.5G", 3 * GIB / 2 }, { "1.5g", 3 * GIB / 2 },
+        { ".5K", 512 }, { "1.K", 1024 }, { "0.001K", 1 },
+        { "2P", 2LL << 50 }, { "1E", 1LL << 60 }, { "0x1000", 4096 },
+        { "1024B", 1024 }, { "1.5GiB", 3 * GIB / 2 }, { "+0.5G", 5 * GIB / 2 },
     };
     guint i;
 
@@ -42,8 +47,15 @@ static void test_invalid(void)
     } cases[] = {
         { "", "invalid size '': empty" },
         { "abc", "invalid size 'abc': expected a number" },
-        { "3X", "invalid size '3X': unknown unit (use K, M, G or T)" },
-        { "3Gx", "invalid size '3Gx': unknown unit (use K, M, G or T)" },
+        { "3X", "invalid size '3X': unknown unit (use B, K, M, G, T, P or "
+          "E)" },
+        { "3Gx", "invalid size '3Gx': unknown unit (use B, K, M, G, T, P or "
+          "E)" },
+        { "1.5", "invalid size '1.5': a fraction needs a unit (K, M, G, T, "
+          "P or E)" },
+        { "0x10M", "invalid size '0x10M': a hexadecimal size is bytes, with "
+          "no unit or fraction" },
+        { "8E", "invalid size '8E': too large" },
         { "0", "invalid size '0': the result is not positive" },
         { "-3G", "invalid size '-3G': the result is not positive" },
         { "+50%", "invalid size '+50%': a percentage is PCT% of the current "
