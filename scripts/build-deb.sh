@@ -8,8 +8,8 @@
 #   OUT    where the .deb, .changes and lintian.txt go
 #
 # The version is the pinned Debian QEMU version (qemu/VERSION) with
-# +ubfN: ubf-qemu-system-x86 10.0.13+ds-0+deb13u1+ubf1 is that QEMU
-# with our series.  Exits 1 with one line if the build or lintian fails
+# +ubfN (N: UBF_REVISION): ubf-qemu-system-x86 10.0.13+ds-0+deb13u1+ubf1
+# is that QEMU with our series.  Exits 1 with one line if the build or lintian fails
 # (lintian errors; its warnings are kept in lintian.txt).
 set -eu
 
@@ -18,7 +18,7 @@ mkdir -p "$2"
 out=$(realpath "$2")
 here=$(dirname "$(realpath "$0")")
 repo=$(dirname "$here")
-rev=1
+rev=$(cat "$repo/UBF_REVISION")
 
 qver=$(cat "$repo/qemu/VERSION")
 version="$qver+ubf$rev"

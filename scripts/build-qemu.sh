@@ -23,6 +23,12 @@ cfg="--target-list=x86_64-softmmu --python=/usr/bin/python3
 if [ "${UBF_SANITIZE:-}" = 1 ] && [ -d "$src/ubf" ]; then
     cfg="$cfg --enable-asan --enable-ubsan"
 fi
+# Ours says so: -version and the QMP greeting's "package", as Debian's
+# builds say theirs ("ubf 1:10.0.13+ds-0+deb13u1+ubf1").
+pkgversion=
+if [ -d "$src/ubf" ]; then
+    pkgversion="ubf $(cat "$top/qemu/VERSION")+ubf$(cat "$top/UBF_REVISION")"
+fi
 cc=cc
 if command -v ccache >/dev/null 2>&1; then
     cc="ccache cc"
@@ -34,13 +40,15 @@ if command -v ccache >/dev/null 2>&1; then
 fi
 
 mkdir -p "$build"
-want=$(printf '%s\n%s\n' "$cc" "$cfg" | cat - "$top/qemu/devices-x86_64.mak" | cksum)
+want=$(printf '%s\n%s\n%s\n' "$cc" "$cfg" "$pkgversion" |
+       cat - "$top/qemu/devices-x86_64.mak" | cksum)
 if [ ! -f "$build/build.ninja" ] || [ ! -f "$build/.ubf-config" ] ||
    [ "$(cat "$build/.ubf-config")" != "$want" ]; then
     rm -rf "$build"
     mkdir -p "$build"
     # shellcheck disable=SC2086
-    if ! (cd "$build" && ../src/configure --cc="$cc" $cfg) \
+    if ! (cd "$build" && ../src/configure --cc="$cc" $cfg \
+            ${pkgversion:+"--with-pkgversion=$pkgversion"}) \
             >"$build.configure.log" 2>&1; then
         echo "build-qemu: configure failed in $build: $(grep -m1 'ERROR' "$build.configure.log")" >&2
         exit 1

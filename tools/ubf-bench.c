@@ -29,6 +29,7 @@
 
 #include <glib/gstdio.h>
 
+#include "version.h"
 #include "vm.h"
 
 #define MIB (1024 * (gint64)1024)
@@ -1193,6 +1194,7 @@ static bool bench_wanted(const char *only, const char *name)
 
 int main(int argc, char **argv)
 {
+    gboolean version = FALSE;
     g_autofree char *ours = NULL, *baseline = NULL, *outdir = NULL;
     g_autofree char *baseline_hv = NULL;
     g_autofree char *range_json = NULL, *only = NULL;
@@ -1213,6 +1215,8 @@ int main(int argc, char **argv)
           "run only these parts (comma list: latency, resize, cpu, memory, "
           "scale, hv, migration, auto)",
           "PARTS" },
+        { "version", 0, 0, G_OPTION_ARG_NONE, &version,
+          "print the version and exit", NULL },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- benchmarks");
@@ -1225,7 +1229,11 @@ int main(int argc, char **argv)
     /* Lines in order with what goes to stderr, through tee too */
     setvbuf(stdout, NULL, _IOLBF, 0);
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &err) || !ours ||
+    if (g_option_context_parse(ctx, &argc, &argv, &err) && version) {
+        ubf_print_version("ubf-bench");
+        return 0;
+    }
+    if (err || !ours ||
         !baseline || !outdir || reps < 1 || reps > 8) {
         fprintf(stderr, "ubf-bench: %s\n", err ? err->message :
                 "--qemu, --baseline and --out are needed, --reps 1 to 8");

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "version.h"
 #include "vm.h"
 
 #define MIB (1024 * (gint64)1024)
@@ -63,6 +64,7 @@ static gboolean demo_print_state(UbfVm *vm, const char *what, GError **error)
 
 int main(int argc, char **argv)
 {
+    gboolean version = FALSE;
     static const DemoStep steps[] = {
         { "balloon 3 GiB (past boot size)", "balloon",
           "{\"value\": 3221225472}" },
@@ -79,6 +81,8 @@ int main(int argc, char **argv)
           "QEMU binary (default build/bin/qemu-system-x86_64)", "PATH" },
         { "guest", 0, 0, G_OPTION_ARG_FILENAME, &guest,
           "test guest folder (default build/guest)", "DIR" },
+        { "version", 0, 0, G_OPTION_ARG_NONE, &version,
+          "print the version and exit", NULL },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(
@@ -99,6 +103,10 @@ int main(int argc, char **argv)
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         fprintf(stderr, "ubf-demo: %s\n", err->message);
         return 1;
+    }
+    if (version) {
+        ubf_print_version("ubf-demo");
+        return 0;
     }
     cfg.qemu = qemu;
     if (guest) {
