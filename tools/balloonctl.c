@@ -32,6 +32,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@
 
 #include "qmp-client.h"
 #include "size.h"
+#include "version.h"
 #include "vm-target.h"
 
 #define EXIT_DONE 0
@@ -105,7 +107,8 @@ static GMutex event_lock;
 static GCond event_cond;
 static gboolean events_on;
 
-static void die(int code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static G_NORETURN void die(int code, const char *fmt, ...)
+    G_GNUC_PRINTF(2, 3);
 static void die(int code, const char *fmt, ...)
 {
     va_list ap;
@@ -714,18 +717,72 @@ static void status_json(JsonBuilder *jb, Target *t, JsonObject *info)
 
 /* ---- auto-status: what ubf-autod decided (its state file) ---- */
 
+/* Does @root look like what ubf-autod writes, every member there? */
+static gboolean auto_state_valid(JsonNode *root)
+{
+    static const char *const top[] = { "time", "supply", "short",
+                                       "psi-some-avg10", NULL };
+    static const char *const vm[] = { "name", "managed", "actual", "demand",
+                                      "want", "share", "ceiling", "weight",
+                                      NULL };
+    JsonObject *st;
+    JsonArray *vms;
+    guint i, k;
+
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        return FALSE;
+    }
+    st = json_node_get_object(root);
+    for (k = 0; top[k]; k++) {
+        JsonNode *m = json_object_get_member(st, top[k]);
+
+        if (!m || !JSON_NODE_HOLDS_VALUE(m)) {
+            return FALSE;
+        }
+    }
+    if (!json_object_has_member(st, "vms") ||
+        !JSON_NODE_HOLDS_ARRAY(json_object_get_member(st, "vms"))) {
+        return FALSE;
+    }
+    vms = json_object_get_array_member(st, "vms");
+    for (i = 0; i < json_array_get_length(vms); i++) {
+        JsonNode *e = json_array_get_element(vms, i);
+
+        if (!JSON_NODE_HOLDS_OBJECT(e)) {
+            return FALSE;
+        }
+        for (k = 0; vm[k]; k++) {
+            JsonNode *m = json_object_get_member(json_node_get_object(e),
+                                                 vm[k]);
+
+            if (!m || !JSON_NODE_HOLDS_VALUE(m)) {
+                return FALSE;
+            }
+        }
+    }
+    return TRUE;
+}
+
 static int cmd_auto_status(const char *path, gboolean as_json)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(GError) err = NULL;
     g_autofree char *supply = NULL;
+    g_autofree char *text = NULL;
     JsonObject *st;
     JsonArray *vms;
     guint i;
 
-    if (!json_parser_load_from_mapped_file(parser, path, &err)) {
-        die(EXIT_CONNECT, "%s: %s (is ubf-autod running?)", path,
-            err->message);
+    if (access(path, R_OK) < 0) {
+        die(EXIT_CONNECT, "cannot read %s: %s (is ubf-autod running?)",
+            path, g_strerror(errno));
+    }
+    if (!g_file_get_contents(path, &text, NULL, &err)) {
+        die(EXIT_CONNECT, "%s (is ubf-autod running?)", err->message);
+    }
+    if (!json_parser_load_from_data(parser, text, -1, NULL) ||
+        !auto_state_valid(json_parser_get_root(parser))) {
+        die(EXIT_CONNECT, "%s: not a state file of ubf-autod's", path);
     }
     if (as_json) {
         g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -981,11 +1038,14 @@ typedef enum {
 } Format;
 
 /* Query each target not queried yet (--qmp ones), print every failure. */
+static void targets_connect(GPtrArray *targets);
+
 static int targets_query(GPtrArray *targets, GPtrArray *answered)
 {
     int worst = EXIT_DONE;
     guint i;
 
+    targets_connect(targets);
     for (i = 0; i < targets->len; i++) {
         Target *t = targets->pdata[i];
         g_autoptr(GError) err = NULL;
@@ -1357,24 +1417,119 @@ static int cmd_watch(GPtrArray *targets, Format format, int interval_ms,
     return worst;
 }
 
-/* Targets from --qmp: NAME=PATH names the VM, a bare PATH its file. */
+/*
+ * Targets from --qmp: NAME=PATH names the VM, a bare PATH its file.  An
+ * empty name or path, and a name given twice, are refused.
+ */
 static void qmp_targets(char **paths, GPtrArray *targets)
 {
-    guint i;
+    guint i, j;
 
     for (i = 0; paths && paths[i]; i++) {
         Target *t = g_new0(Target, 1);
         char *eq = strchr(paths[i], '=');
 
-        if (eq && eq != paths[i]) {
+        if (eq == paths[i] || !*paths[i] || (eq && !eq[1])) {
+            die(EXIT_REFUSED, "--qmp expects [NAME=]PATH, not '%s'",
+                paths[i]);
+        }
+        if (eq) {
             g_autofree char *name = g_strndup(paths[i], eq - paths[i]);
 
             ubf_vm_target_init_qmp(&t->vm, name, eq + 1);
         } else {
             ubf_vm_target_init_qmp(&t->vm, NULL, paths[i]);
         }
+        for (j = 0; j < targets->len; j++) {
+            if (!strcmp(((Target *)targets->pdata[j])->vm.name, t->vm.name)) {
+                die(EXIT_REFUSED, "--qmp: two VMs named '%s' (name them: "
+                    "NAME=PATH)", t->vm.name);
+            }
+        }
         g_ptr_array_add(targets, t);
     }
+}
+
+/* VM names given to a command: not empty, each once. */
+static void names_check(char **names, int n)
+{
+    int i, j;
+
+    for (i = 0; i < n; i++) {
+        if (!*names[i]) {
+            die(EXIT_REFUSED, "an empty VM name");
+        }
+        for (j = 0; j < i; j++) {
+            if (!strcmp(names[i], names[j])) {
+                die(EXIT_REFUSED, "VM '%s' named twice", names[i]);
+            }
+        }
+    }
+}
+
+/*
+ * status and watch with VM names: keep the --qmp targets named.  A name
+ * no --qmp target has must be a domain of the -c hosts, if any.
+ */
+static void qmp_targets_select(GPtrArray *targets, char **names, int n)
+{
+    g_autoptr(GPtrArray) keep = g_ptr_array_new();
+    int i;
+    guint j;
+
+    if (!n) {
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        gboolean found = FALSE;
+
+        for (j = 0; j < targets->len; j++) {
+            Target *t = targets->pdata[j];
+
+            if (!strcmp(t->vm.name, names[i])) {
+                g_ptr_array_add(keep, t);
+                found = TRUE;
+            }
+        }
+        if (!found && !hosts->len) {
+            die(EXIT_REFUSED, "unknown VM '%s'", names[i]);
+        }
+    }
+    g_ptr_array_set_size(targets, 0);
+    for (j = 0; j < keep->len; j++) {
+        g_ptr_array_add(targets, keep->pdata[j]);
+    }
+}
+
+static void target_connect_one(gpointer data, gpointer unused)
+{
+    Target *t = data;
+    g_autoptr(GError) err = NULL;
+
+    if (!ubf_vm_target_connect(&t->vm, &err)) {
+        target_fail(t, EXIT_CONNECT, "cannot connect: %s", err->message);
+    }
+}
+
+/*
+ * Connect every --qmp target not connected yet, all at once: one that
+ * does not answer costs UBF_VM_TARGET_CONNECT_TIMEOUT_MS, not that much
+ * per target.
+ */
+static void targets_connect(GPtrArray *targets)
+{
+    GThreadPool *pool = g_thread_pool_new(target_connect_one, NULL, 64, TRUE,
+                                          NULL);
+    guint i;
+
+    for (i = 0; i < targets->len; i++) {
+        Target *t = targets->pdata[i];
+
+        if (!t->host && !t->vm.qmp && !t->done) {
+            g_thread_pool_push(pool, t, NULL);
+        }
+    }
+    g_thread_pool_free(pool, FALSE, TRUE);
 }
 
 /* Failures of targets before the wait, one line each; the worst. */
@@ -1482,12 +1637,12 @@ static int cmd_resize(GPtrArray *targets, int argc, char **argv,
     }
 
     /* --qmp: connect to all first, a fleet resize does not start half-way */
+    targets_connect(targets);
     for (i = 0; i < targets->len; i++) {
         Target *t = targets->pdata[i];
 
-        if (!ubf_vm_target_connect(&t->vm, &err)) {
-            die(EXIT_CONNECT, "%s: cannot connect: %s", t->vm.name,
-                err->message);
+        if (t->done) {
+            die(EXIT_CONNECT, "%s: %s", t->vm.name, t->error);
         }
     }
     /* libvirt hosts: each reached and checked, then each resized */
@@ -1542,6 +1697,92 @@ static int cmd_resize(GPtrArray *targets, int argc, char **argv,
     return MAX(worst, code);
 }
 
+/* ---- options ---- */
+
+/* What each command takes, for "balloonctl help CMD" and "CMD --help". */
+static const struct {
+    const char *name;
+    const char *help;
+} command_help[] = {
+    { "status",
+      "balloonctl {--qmp [NAME=]PATH... | -c URI... | --fleet FILE} status "
+      "[VM...]\n"
+      "           [--json | --format table|json|openmetrics]\n\n"
+      "One row per VM: boot size, target, actual size, state, each NUMA "
+      "node's size,\nevery resize backend (* when its guest driver is "
+      "connected).  VM names select\nVMs (NAME or HOST/DOMAIN with several "
+      "hosts); without, every VM given (every\nrunning domain with -c).\n" },
+    { "resize",
+      "balloonctl ... resize [VM] SIZE [--wait [--timeout SEC]]\n"
+      "balloonctl ... resize [VM] --node N=SIZE [--node N=SIZE...] "
+      "[--wait]\n"
+      "balloonctl ... resize --all SIZE|PCT% [--wait] [--parallel N]\n\n"
+      "Ask for a guest size: SIZE as QEMU takes sizes (bytes unless a unit "
+      "follows:\nB, K, M, G, T, P, E; 1.5G), +SIZE or -SIZE from the size "
+      "now, or PCT% of it.\nA bare number is bytes (virsh setmem takes "
+      "KiB).  --wait follows the resize to\nits end: exit 0 reached, 1 "
+      "refused, 2 stalled or --timeout (default 600 s).\n" },
+    { "watch",
+      "balloonctl ... watch [VM...] [--interval MS] [--count N] "
+      "[--format FORMAT]\n\n"
+      "status again every --interval (default 1000 ms; with -c, at once "
+      "when a\ndomain's size moves), --count times or until interrupted.\n" },
+    { "auto-status",
+      "balloonctl auto-status [--state FILE] [--json]\n\n"
+      "What ubf-autod decided in its last cycle, from its state file "
+      "(default\n/run/ubf-autod/state.json): exit 3 if it cannot be read.\n" },
+};
+
+static int help_command(const char *name)
+{
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS(command_help); i++) {
+        if (!strcmp(command_help[i].name, name)) {
+            fputs(command_help[i].help, stdout);
+            return EXIT_DONE;
+        }
+    }
+    die(EXIT_REFUSED, "help: unknown command '%s' (status, resize, watch "
+        "or auto-status)", name);
+}
+
+/* An integer option's value, within [@min, @max], or die naming it. */
+static int int_option(const char *option, const char *text, int min,
+                      int max, const char *unit, int def)
+{
+    gint64 v;
+    char *end;
+
+    if (!text) {
+        return def;
+    }
+    errno = 0;
+    v = g_ascii_strtoll(text, &end, 10);
+    if (!*text || *end || errno || v < min || v > max) {
+        die(EXIT_REFUSED, "%s expects %d to %d (%s), not '%s'", option, min,
+            max, unit, text);
+    }
+    return v;
+}
+
+/* Options that take a value: a negative number after one is its value. */
+static gboolean takes_value(const char *arg)
+{
+    static const char *const opts[] = {
+        "-c", "--connect", "--fleet", "--parallel", "--qmp", "--format",
+        "--node", "--timeout", "--interval", "--state", "--count", NULL
+    };
+    int i;
+
+    for (i = 0; opts[i]; i++) {
+        if (!strcmp(arg, opts[i])) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
 int main(int argc, char **argv)
 {
     g_auto(GStrv) qmp_paths = NULL;
@@ -1550,17 +1791,18 @@ int main(int argc, char **argv)
     g_autofree char *fleet = NULL;
     g_autofree char *state_path = NULL;
     g_autofree char *format_text = NULL;
-    gboolean as_json = FALSE, wait = FALSE, all = FALSE;
-    int timeout = 600, interval = 1000, count = 0;
-    int parallel = DEFAULT_PARALLEL;
+    g_autofree char *timeout_text = NULL, *interval_text = NULL;
+    g_autofree char *count_text = NULL, *parallel_text = NULL;
+    gboolean as_json = FALSE, wait = FALSE, all = FALSE, version = FALSE;
+    int timeout, interval, count, parallel;
     GOptionEntry entries[] = {
         { "connect", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &uris,
           "libvirt connection URI (qemu:///system, qemu+ssh://host/system); "
           "repeat for several hosts", "URI" },
         { "fleet", 0, 0, G_OPTION_ARG_FILENAME, &fleet,
           "the hosts, one per line: URI or NAME URI", "FILE" },
-        { "parallel", 0, 0, G_OPTION_ARG_INT, &parallel,
-          "hosts worked on at once (default 16)", "N" },
+        { "parallel", 0, 0, G_OPTION_ARG_STRING, &parallel_text,
+          "hosts worked on at once, 1 to 1024 (default 16)", "N" },
         { "qmp", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &qmp_paths,
           "QMP socket of a VM, optionally named (repeat for several)",
           "[NAME=]PATH" },
@@ -1572,17 +1814,22 @@ int main(int argc, char **argv)
           "resize: size of node N (repeat)", "N=SIZE" },
         { "wait", 0, 0, G_OPTION_ARG_NONE, &wait,
           "resize: wait until done or stalled", NULL },
-        { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
-          "resize --wait: give up after SEC seconds (default 600)", "SEC" },
+        { "timeout", 0, 0, G_OPTION_ARG_STRING, &timeout_text,
+          "resize --wait: give up after SEC seconds, 1 to 86400 (default "
+          "600)", "SEC" },
         { "all", 0, 0, G_OPTION_ARG_NONE, &all,
           "resize: every target", NULL },
-        { "interval", 0, 0, G_OPTION_ARG_INT, &interval,
-          "watch: refresh every MS milliseconds (default 1000)", "MS" },
+        { "interval", 0, 0, G_OPTION_ARG_STRING, &interval_text,
+          "watch: refresh every MS milliseconds, 10 to 3600000 (default "
+          "1000)", "MS" },
         { "state", 0, 0, G_OPTION_ARG_FILENAME, &state_path,
           "auto-status: ubf-autod's state file (default "
           "/run/ubf-autod/state.json)", "FILE" },
-        { "count", 0, 0, G_OPTION_ARG_INT, &count,
-          "watch: stop after N refreshes (default: never)", "N" },
+        { "count", 0, 0, G_OPTION_ARG_STRING, &count_text,
+          "watch: stop after N refreshes, 1 to 1000000 (default: never)",
+          "N" },
+        { "version", 0, 0, G_OPTION_ARG_NONE, &version,
+          "print balloonctl's version and exit", NULL },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(
@@ -1600,7 +1847,8 @@ int main(int argc, char **argv)
      * GOption's way; it is the last positional argument (SIZE).
      */
     for (i = 1; i < (guint)argc; i++) {
-        if (argv[i][0] == '-' && g_ascii_isdigit(argv[i][1])) {
+        if (argv[i][0] == '-' && g_ascii_isdigit(argv[i][1]) &&
+            !takes_value(argv[i - 1])) {
             if (negative) {
                 die(EXIT_REFUSED, "more than one size given");
             }
@@ -1608,6 +1856,16 @@ int main(int argc, char **argv)
             memmove(&argv[i], &argv[i + 1], (argc - i) * sizeof(*argv));
             argc--;
             i--;
+        }
+    }
+    /* "help CMD", "CMD --help": what that command takes */
+    if (argc == 3 && !strcmp(argv[1], "help")) {
+        return help_command(argv[2]);
+    }
+    for (i = 2; i < (guint)argc; i++) {
+        if ((!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) &&
+            argv[1][0] != '-') {
+            return help_command(argv[1]);
         }
     }
     g_option_context_add_main_entries(ctx, entries, NULL);
@@ -1619,9 +1877,25 @@ int main(int argc, char **argv)
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         die(EXIT_REFUSED, "%s", err->message);
     }
+    if (version) {
+        ubf_print_version("balloonctl");
+        return EXIT_DONE;
+    }
+    timeout = int_option("--timeout", timeout_text, 1, 86400, "seconds", 600);
+    interval = int_option("--interval", interval_text, 10, 3600000,
+                          "milliseconds", 1000);
+    count = int_option("--count", count_text, 1, 1000000, "refreshes", 0);
+    parallel = int_option("--parallel", parallel_text, 1, 1024, "hosts",
+                          DEFAULT_PARALLEL);
     if (negative) {
         argv[argc++] = negative;
         argv[argc] = NULL;
+    }
+    if (argc == 2 && !strcmp(argv[1], "help")) {
+        g_autofree char *usage = g_option_context_get_help(ctx, TRUE, NULL);
+
+        fputs(usage, stdout);
+        return EXIT_DONE;
     }
     if (argc < 2) {
         die(EXIT_REFUSED, "no command (status, resize, watch or "
@@ -1643,10 +1917,6 @@ int main(int argc, char **argv)
         }
     } else if (as_json) {
         format = FORMAT_JSON;
-    }
-    if (timeout < 1 || interval < 10 || parallel < 1 || parallel > 1024) {
-        die(EXIT_REFUSED, "--timeout must be at least 1 s, --interval at "
-            "least 10 ms and --parallel from 1 to 1024");
     }
 
     hosts = g_ptr_array_new();
@@ -1681,12 +1951,12 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "status") || !strcmp(cmd, "watch")) {
         gboolean watch = !strcmp(cmd, "watch");
 
-        if (argc > 2 && (watch || !hosts->len)) {
-            die(EXIT_REFUSED, "%s takes domain names only with -c URI",
-                cmd);
+        names_check(argv + 2, argc - 2);
+        qmp_targets_select(targets, argv + 2, argc - 2);
+        if (hosts->len) {
+            job.names = argv + 2;
+            job.nnames = argc - 2;
         }
-        job.names = argv + 2;
-        job.nnames = argc - 2;
         job.events = watch && events_on;
         hosts_run(parallel);
         worst = hosts_report();

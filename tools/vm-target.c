@@ -78,8 +78,23 @@ static JsonNode *ubf_vm_target_execute_libvirt(UbfVmTarget *t,
     text = json_generator_to_data(gen, NULL);
 
     if (virDomainQemuMonitorCommand(t->dom, text, &reply, 0) < 0) {
-        g_set_error(error, UBF_QMP_ERROR, UBF_QMP_ERROR_PROTOCOL, "%s",
-                    virGetLastErrorMessage());
+        /*
+         * libvirt answered: the domain or the operation is refused (not a
+         * running QEMU domain, the monitor pass-through not allowed...);
+         * else the connection is what failed.
+         */
+        int code = virGetLastErrorCode();
+        gboolean refused = code == VIR_ERR_NO_SUPPORT ||
+                           code == VIR_ERR_OPERATION_INVALID ||
+                           code == VIR_ERR_OPERATION_UNSUPPORTED ||
+                           code == VIR_ERR_ARGUMENT_UNSUPPORTED ||
+                           code == VIR_ERR_OPERATION_DENIED ||
+                           code == VIR_ERR_ACCESS_DENIED ||
+                           code == VIR_ERR_NO_DOMAIN ||
+                           code == VIR_ERR_INVALID_ARG;
+
+        g_set_error(error, UBF_QMP_ERROR, refused ? UBF_QMP_ERROR_COMMAND :
+                    UBF_QMP_ERROR_PROTOCOL, "%s", virGetLastErrorMessage());
         return NULL;
     }
     if (!json_parser_load_from_data(parser, reply, -1, error)) {
