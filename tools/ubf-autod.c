@@ -32,6 +32,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +42,7 @@
 
 #include "arbiter.h"
 #include "size.h"
+#include "version.h"
 #include "vm-target.h"
 
 #define AUTOD_DEFAULT_STATE "/run/ubf-autod/state.json"
@@ -499,51 +501,119 @@ static gboolean autod_signal(gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
-static gboolean autod_parse_size(const char *what, const char *text,
+/*
+ * A setting comes from the command line ("--interval") or the config
+ * file ("FILE: interval"); errors name it the way the user wrote it.
+ */
+typedef struct AutodSetting {
+    const char *key;
+    char *text;
+    gboolean from_file;
+} AutodSetting;
+
+static char *autod_setting_name(const AutodSetting *s, const char *config)
+{
+    return s->from_file ? g_strdup_printf("%s: %s", config, s->key)
+                        : g_strdup_printf("--%s", s->key);
+}
+
+static gboolean autod_parse_size(const AutodSetting *s, const char *config,
                                  gint64 *out)
 {
     g_autoptr(GError) err = NULL;
+    g_autofree char *name = autod_setting_name(s, config);
 
-    if (!text) {
+    if (!s->text) {
         return TRUE;
     }
-    if (!strcmp(text, "0")) {
+    if (!strcmp(s->text, "0")) {
         *out = 0;               /* no budget, no reserve */
         return TRUE;
     }
-    if (!ubf_size_parse(text, 0, out, &err) || *out < 0) {
-        fprintf(stderr, "ubf-autod: %s: %s\n", what,
-                err ? err->message : "expects a size");
+    if (strchr("+-", s->text[0]) || g_str_has_suffix(s->text, "%")) {
+        fprintf(stderr, "ubf-autod: %s expects a size (bytes, or with a "
+                "unit: 64G) or 0, not '%s'\n", name, s->text);
+        return FALSE;
+    }
+    if (!ubf_size_parse(s->text, 0, out, &err)) {
+        fprintf(stderr, "ubf-autod: %s: %s\n", name, err->message);
         return FALSE;
     }
     return TRUE;
 }
 
+static gboolean autod_parse_number(const AutodSetting *s, const char *config,
+                                   double min, double max, gboolean whole,
+                                   const char *unit, double *out)
+{
+    g_autofree char *name = autod_setting_name(s, config);
+    char *end;
+    double v;
+
+    if (!s->text) {
+        return TRUE;
+    }
+    errno = 0;
+    v = g_ascii_strtod(s->text, &end);
+    if (!*s->text || *end || errno || !(v >= min && v <= max) ||
+        (whole && v != (gint64)v)) {
+        fprintf(stderr, "ubf-autod: %s expects %.15g to %.15g (%s), not '%s'\n",
+                name, min, max, unit, s->text);
+        return FALSE;
+    }
+    *out = v;
+    return TRUE;
+}
+
+/* Two VMs of one name, or a name left empty, cannot be told apart. */
+static gboolean autod_check_names(char **qmp_paths)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash,
+                                                       g_str_equal,
+                                                       g_free, NULL);
+    guint i;
+
+    for (i = 0; qmp_paths && qmp_paths[i]; i++) {
+        const char *eq = strchr(qmp_paths[i], '=');
+        g_autofree char *name = NULL;
+
+        if (eq == qmp_paths[i] || (eq && !eq[1]) || !*qmp_paths[i]) {
+            fprintf(stderr, "ubf-autod: --qmp expects [NAME=]PATH, not "
+                    "'%s'\n", qmp_paths[i]);
+            return FALSE;
+        }
+        name = eq ? g_strndup(qmp_paths[i], eq - qmp_paths[i])
+                  : g_path_get_basename(qmp_paths[i]);
+        if (g_hash_table_contains(seen, name)) {
+            fprintf(stderr, "ubf-autod: --qmp: two VMs named '%s' (name "
+                    "them: NAME=PATH)\n", name);
+            return FALSE;
+        }
+        g_hash_table_add(seen, g_steal_pointer(&name));
+    }
+    return TRUE;
+}
+
 /* The config file's [autod] group; options given on the command line win. */
-static gboolean autod_load_config(const char *path, char **budget,
-                                  char **reserve, int *interval,
-                                  double *psi, char **state, char ***uris)
+static gboolean autod_load_config(const char *path, AutodSetting *settings,
+                                  char **state, char ***uris)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autoptr(GError) err = NULL;
+    AutodSetting *s;
 
     if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &err)) {
         fprintf(stderr, "ubf-autod: %s: %s\n", path, err->message);
         return FALSE;
     }
-#define AUTOD_STR(key, var) \
-    if (!*(var)) { \
-        *(var) = g_key_file_get_string(kf, "autod", key, NULL); \
+    for (s = settings; s->key; s++) {
+        if (!s->text) {
+            s->text = g_key_file_get_string(kf, "autod", s->key, NULL);
+            s->from_file = s->text != NULL;
+        }
     }
-    AUTOD_STR("budget", budget);
-    AUTOD_STR("reserve", reserve);
-    AUTOD_STR("state", state);
-#undef AUTOD_STR
-    if (!*interval && g_key_file_has_key(kf, "autod", "interval", NULL)) {
-        *interval = g_key_file_get_integer(kf, "autod", "interval", NULL);
-    }
-    if (*psi < 0 && g_key_file_has_key(kf, "autod", "psi-threshold", NULL)) {
-        *psi = g_key_file_get_double(kf, "autod", "psi-threshold", NULL);
+    if (!*state) {
+        *state = g_key_file_get_string(kf, "autod", "state", NULL);
     }
     if (!*uris) {
         *uris = g_key_file_get_string_list(kf, "autod", "connect", NULL,
@@ -554,11 +624,18 @@ static gboolean autod_load_config(const char *path, char **budget,
 
 int main(int argc, char **argv)
 {
-    g_autofree char *config = NULL, *budget = NULL, *reserve = NULL;
-    g_autofree char *state = NULL;
+    gboolean version = FALSE;
+    g_autofree char *config = NULL, *state = NULL;
     g_auto(GStrv) qmp_paths = NULL;
-    int interval = 0, count = 0, cycles;
-    double psi = -1;
+    AutodSetting settings[] = {
+        { "budget" }, { "reserve" }, { "interval" }, { "psi-threshold" },
+        { "count" }, { NULL }
+    };
+    AutodSetting *budget = &settings[0], *reserve = &settings[1];
+    AutodSetting *interval = &settings[2], *psi = &settings[3];
+    AutodSetting *count = &settings[4];
+    double interval_ms = 1000, psi_threshold = 10, cycles_max = 0;
+    int cycles;
     GOptionEntry entries[] = {
         { "connect", 'c', 0, G_OPTION_ARG_STRING_ARRAY, NULL,
           "libvirt connection URI (repeat for several)", "URI" },
@@ -566,21 +643,23 @@ int main(int argc, char **argv)
           "QMP socket of a VM, optionally named (repeat)", "[NAME=]PATH" },
         { "config", 0, 0, G_OPTION_ARG_FILENAME, &config,
           "configuration file ([autod] group)", "FILE" },
-        { "budget", 0, 0, G_OPTION_ARG_STRING, &budget,
+        { "budget", 0, 0, G_OPTION_ARG_STRING, &budget->text,
           "most memory the VMs may have in all (default: no budget)",
           "SIZE" },
-        { "reserve", 0, 0, G_OPTION_ARG_STRING, &reserve,
+        { "reserve", 0, 0, G_OPTION_ARG_STRING, &reserve->text,
           "memory kept for the host (default 1G)", "SIZE" },
-        { "interval", 0, 0, G_OPTION_ARG_INT, &interval,
+        { "interval", 0, 0, G_OPTION_ARG_STRING, &interval->text,
           "one cycle every MS milliseconds, 100-60000 (default 1000)", "MS" },
-        { "psi-threshold", 0, 0, G_OPTION_ARG_DOUBLE, &psi,
+        { "psi-threshold", 0, 0, G_OPTION_ARG_STRING, &psi->text,
           "squeeze the VMs while memory pressure (some avg10) is at or "
           "above PCT, 0 to 100, 0: never (default 10)", "PCT" },
         { "state", 0, 0, G_OPTION_ARG_FILENAME, &state,
           "where each cycle's view goes (default "
           AUTOD_DEFAULT_STATE ")", "FILE" },
-        { "count", 0, 0, G_OPTION_ARG_INT, &count,
-          "stop after N cycles (default: never)", "N" },
+        { "count", 0, 0, G_OPTION_ARG_STRING, &count->text,
+          "stop after N cycles, 1-1000000 (default: never)", "N" },
+        { "version", 0, 0, G_OPTION_ARG_NONE, &version,
+          "print the version and exit", NULL },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -597,25 +676,30 @@ int main(int argc, char **argv)
         fprintf(stderr, "ubf-autod: %s\n", err->message);
         return 1;
     }
-    if (config && !autod_load_config(config, &budget, &reserve, &interval,
-                                     &psi, &state, &uris)) {
+    if (version) {
+        ubf_print_version("ubf-autod");
+        return 0;
+    }
+    if (config && !autod_load_config(config, settings, &state, &uris)) {
         return 1;
     }
     a.reserve = 1024 * 1024 * 1024LL;
-    if (!autod_parse_size("budget", budget, &a.budget) ||
-        !autod_parse_size("reserve", reserve, &a.reserve)) {
+    if (!autod_parse_size(budget, config, &a.budget) ||
+        !autod_parse_size(reserve, config, &a.reserve) ||
+        !autod_parse_number(interval, config, 100, 60000, TRUE,
+                            "milliseconds", &interval_ms) ||
+        !autod_parse_number(psi, config, 0, 100, FALSE, "%",
+                            &psi_threshold) ||
+        !autod_parse_number(count, config, 1, 1000000, TRUE, "cycles",
+                            &cycles_max) ||
+        !autod_check_names(qmp_paths)) {
         return 1;
     }
-    a.interval_ms = interval ? interval : 1000;
-    a.psi_threshold = psi < 0 ? 10 : psi;
-    if (a.interval_ms < 100 || a.interval_ms > 60000) {
-        fprintf(stderr, "ubf-autod: interval expects 100 to 60000 (ms)\n");
-        return 1;
+    for (i = 0; settings[i].key; i++) {
+        g_free(settings[i].text);
     }
-    if (a.psi_threshold > 100) {
-        fprintf(stderr, "ubf-autod: psi-threshold expects 0 to 100 (%%)\n");
-        return 1;
-    }
+    a.interval_ms = interval_ms;
+    a.psi_threshold = psi_threshold;
     if ((!uris || !uris[0]) && (!qmp_paths || !qmp_paths[0])) {
         fprintf(stderr, "ubf-autod: no VMs: give -c URI or --qmp PATH\n");
         return 1;
@@ -644,7 +728,8 @@ int main(int argc, char **argv)
               " MiB, every %d ms, PSI threshold %.1f %%", a.budget >> 20,
               a.reserve >> 20, a.interval_ms, a.psi_threshold);
 
-    for (cycles = 0; !a.quit && (!count || cycles < count); cycles++) {
+    for (cycles = 0; !a.quit && (!cycles_max || cycles < cycles_max);
+         cycles++) {
         gint64 next = g_get_monotonic_time() + a.interval_ms * 1000LL;
 
         autod_cycle(&a);
