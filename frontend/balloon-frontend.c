@@ -675,11 +675,12 @@ BalloonInfo *qmp_query_balloon(Error **errp)
     return info;
 }
 
+/*
+ * Arguments are checked before whether there is a device: a bad one is
+ * named as such on any VM.
+ */
 void qmp_balloon(int64_t value, Error **errp)
 {
-    if (!balloon_frontend_check(errp)) {
-        return;
-    }
     if (value <= 0) {
         error_setg(errp, QERR_INVALID_PARAMETER_VALUE, "value", "a size");
         return;
@@ -813,45 +814,42 @@ static bool balloon_frontend_ballooned_per_node(MachineState *ms,
     return true;
 }
 
-void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
-                       MemoryResizeNodeTargetList *nodes,
-                       bool has_strict_nodes, bool strict_nodes,
-                       Error **errp)
+/*
+ * memory-resize's arguments, checked before whether there is a device
+ * (a bad one is named as such on any VM): each node's target in
+ * @targets (-1: not given).
+ */
+static bool balloon_frontend_parse_nodes(bool has_size, int64_t size,
+                                         bool has_nodes,
+                                         MemoryResizeNodeTargetList *nodes,
+                                         bool has_strict_nodes,
+                                         int nb_nodes, int64_t *targets,
+                                         Error **errp)
 {
-    MachineState *ms = current_machine;
-    ResizeEngine *re = balloon_frontend_check(errp);
-    BalloonFrontend *bf = balloon_frontend_get();
-    g_autofree int64_t *targets = NULL;
-    g_autofree uint64_t *ballooned = NULL;
-    g_autofree int64_t *ballooned_s = NULL;
-    g_autofree BalloonFrontendNodes *nd = NULL;
     MemoryResizeNodeTargetList *l;
-    int64_t total;
-    int n, nb_nodes;
+    int n;
 
-    if (!re) {
-        return;
-    }
     if (!has_size && !has_nodes) {
         error_setg(errp, "Parameter 'size' is missing");
-        return;
+        return false;
+    }
+    if (has_size && size <= 0) {
+        error_setg(errp, "Parameter 'size' expects a positive size in "
+                   "bytes, not %" PRId64, size);
+        return false;
     }
     if (!has_nodes) {
         if (has_strict_nodes) {
             error_setg(errp, "Parameter 'strict-nodes' needs 'nodes'");
-            return;
+            return false;
         }
-        balloon_frontend_request(size, "size", errp);
-        return;
+        return true;
     }
-
-    nb_nodes = re->nb_nodes;
     if (!nodes) {
         error_setg(errp, "Parameter 'nodes' expects 1 to %d node targets "
                    "(the guest has nodes 0 to %d)", nb_nodes, nb_nodes - 1);
-        return;
+        return false;
     }
-    targets = g_new(int64_t, nb_nodes);
     for (n = 0; n < nb_nodes; n++) {
         targets[n] = -1;
     }
@@ -860,20 +858,48 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
             error_setg(errp, "Parameter 'nodes' names node %" PRIu32
                        ", but the guest has nodes 0 to %d",
                        l->value->node, nb_nodes - 1);
-            return;
+            return false;
         }
         if (targets[l->value->node] >= 0) {
             error_setg(errp, "Parameter 'nodes' lists node %" PRIu32
                        " twice", l->value->node);
-            return;
+            return false;
         }
         if (l->value->size <= 0) {
             error_setg(errp, "Parameter 'nodes' gives node %" PRIu32
                        " size %" PRId64 "; expected a positive size",
                        l->value->node, l->value->size);
-            return;
+            return false;
         }
         targets[l->value->node] = l->value->size;
+    }
+    return true;
+}
+
+void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
+                       MemoryResizeNodeTargetList *nodes,
+                       bool has_strict_nodes, bool strict_nodes,
+                       Error **errp)
+{
+    MachineState *ms = current_machine;
+    ResizeEngine *re = balloon_frontend_engine();
+    BalloonFrontend *bf = balloon_frontend_get();
+    g_autofree int64_t *targets = g_new(int64_t, re->nb_nodes);
+    g_autofree uint64_t *ballooned = NULL;
+    g_autofree int64_t *ballooned_s = NULL;
+    g_autofree BalloonFrontendNodes *nd = NULL;
+    int64_t total;
+    int n, nb_nodes = re->nb_nodes;
+
+    if (!balloon_frontend_parse_nodes(has_size, size, has_nodes, nodes,
+                                      has_strict_nodes, nb_nodes, targets,
+                                      errp) ||
+        !balloon_frontend_check(errp)) {
+        return;
+    }
+    if (!has_nodes) {
+        balloon_frontend_request(size, "size", errp);
+        return;
     }
 
     /*

@@ -358,11 +358,11 @@ void qmp_memory_resize_auto(bool has_enabled, bool enabled,
     const BalloonFrontendSettings *cur = balloon_frontend_object_settings();
     BalloonFrontendSettings s;
 
-    if (!cur) {
-        error_setg(errp, BALLOON_FRONTEND_NEEDS_OBJECT);
-        return;
+    if (cur) {
+        s = *cur;
+    } else {
+        balloon_frontend_default_settings(&s);
     }
-    s = *cur;
     if (has_enabled) {
         s.auto_enabled = enabled;
     }
@@ -383,6 +383,13 @@ void qmp_memory_resize_auto(bool has_enabled, bool enabled,
     }
     if (has_weight) {
         s.auto_weight = MIN(weight, INT32_MAX);
+    }
+    if (!cur) {
+        /* The arguments first: a bad one is named as such on any VM. */
+        if (frontend_auto_check(&s, -1, errp)) {
+            error_setg(errp, BALLOON_FRONTEND_NEEDS_OBJECT);
+        }
+        return;
     }
     balloon_frontend_object_set_settings(&s, errp);
 }

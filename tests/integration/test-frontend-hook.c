@@ -43,6 +43,64 @@ static void test_no_balloon_device(void)
 }
 
 /*
+ * Bad arguments are named as such before anything says there is no
+ * device: an operator learns what to fix, not that the VM lacks one.
+ */
+static void test_bad_arguments_first(void)
+{
+    static const struct {
+        const char *cmd, *args, *expect;
+    } cases[] = {
+        { "balloon", "{\"value\": 0}", "'value'" },
+        { "balloon", "{\"value\": -5}", "'value'" },
+        { "memory-resize", "{\"size\": 0}",
+          "Parameter 'size' expects a positive size in bytes, not 0" },
+        { "memory-resize", "{\"size\": -5}",
+          "Parameter 'size' expects a positive size in bytes, not -5" },
+        { "memory-resize", "{}", "Parameter 'size' is missing" },
+        { "memory-resize", "{\"nodes\": [{\"node\": 3, \"size\": 1}]}",
+          "Parameter 'nodes' names node 3, but the guest has nodes 0 to 0" },
+        { "memory-resize", "{\"size\": 1073741824, \"strict-nodes\": true}",
+          "Parameter 'strict-nodes' needs 'nodes'" },
+        { "memory-resize-auto", "{\"buffer\": 5000}",
+          "'auto-buffer' expects 5 to 2000" },
+        { "memory-resize-auto", "{\"weight\": 0}",
+          "'auto-weight' expects" },
+        /* good arguments: now the VM's lack is the answer */
+        { "memory-resize", "{\"size\": 1073741824}", "No balloon device" },
+        { "memory-resize-auto", "{\"enabled\": true}",
+          "needs a balloon-frontend object" },
+    };
+    UbfVmConfig cfg = { .boot_mib = 512, .no_guest = TRUE };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(UbfVm) vm = ubf_vm_start(&cfg, &err);
+    g_autoptr(JsonNode) hmp = NULL;
+    guint i;
+
+    g_assert_no_error(err);
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(JsonNode) ret = NULL;
+
+        ret = ubf_qmp_execute_json(ubf_vm_qmp(vm), cases[i].cmd,
+                                   cases[i].args, 5000, &err);
+        g_test_message("%s %s: %s", cases[i].cmd, cases[i].args,
+                       err ? err->message : "(accepted)");
+        g_assert_null(ret);
+        g_assert_nonnull(err);
+        g_assert_nonnull(strstr(err->message, cases[i].expect));
+        g_clear_error(&err);
+    }
+
+    /* HMP is a thin wrapper: the same answer. */
+    hmp = ubf_qmp_execute_json(ubf_vm_qmp(vm), "human-monitor-command",
+                               "{\"command-line\": \"memory_resize 0\"}",
+                               5000, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(strstr(json_node_get_string(hmp), "Parameter 'size' "
+                            "expects a positive size in bytes, not 0"));
+}
+
+/*
  * A virtio-balloon registers with the frontend (its trace point fires);
  * requests and queries go through it with stock semantics, and the
  * engine traces its plan.
@@ -416,6 +474,8 @@ static void test_bad_settings_for_machine(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/frontend-hook/bad-arguments-first",
+                    test_bad_arguments_first);
     g_test_add_func("/frontend-hook/no-balloon-device",
                     test_no_balloon_device);
     g_test_add_func("/frontend-hook/virtio-balloon-registers",
