@@ -217,8 +217,11 @@ static void vmbus_connect(void)
     vmbus_open_dm();
 }
 
-/* Open hv-balloon's channel on the GPADL, with empty rings. */
-static void vmbus_open_dm(void)
+/*
+ * Open hv-balloon's channel on the GPADL, with empty rings, the host to
+ * guest ring starting @offset pages in; the host's answer.
+ */
+static uint32_t vmbus_open_dm_at(uint32_t offset)
 {
     uint8_t *p = post.payload;
 
@@ -228,10 +231,15 @@ static void vmbus_open_dm(void)
     put32(p + 12, 1);                       /* open_id */
     put32(p + 16, GPADL_ID);
     put32(p + 20, 0);                       /* target_vp */
-    put32(p + 24, RING_PAGES);              /* host to guest ring, in pages */
+    put32(p + 24, offset);
     vmbus_post(VMBUS_MSG_OPENCHANNEL, 148);
     vmbus_wait_for(VMBUS_MSG_OPENCHANNEL_RESULT);
-    report("open_status", get32(rx + 16));
+    return get32(rx + 16);
+}
+
+static void vmbus_open_dm(void)
+{
+    report("open_status", vmbus_open_dm_at(RING_PAGES));
 }
 
 /* ---- the ring buffers ---- */
@@ -822,6 +830,21 @@ static void cases_life(void)
     vmbus_open_dm();
     dm_handshake(DM_CAP_HOT_ADD | DM_CAP_ALIGN(15));
     case_end("reconnect-other-caps");
+
+    /*
+     * The channel opened with its ring offset at 2^32 - 1 pages, where
+     * offset + 1 wraps to 0 (QEMU read gfns[2^32 - 1] and died), and
+     * at the GPADL's end; then as a driver does.
+     */
+    case_begin("open-ring-offset-wrap");
+    mem_zero(&post, sizeof(post));
+    put32(post.payload + 8, relid);
+    vmbus_post(VMBUS_MSG_CLOSECHANNEL, 12);
+    report("open_wrap_status", vmbus_open_dm_at(0xffffffffu));
+    report("open_end_status", vmbus_open_dm_at(2 * RING_PAGES - 1));
+    report("open_again_status", vmbus_open_dm_at(RING_PAGES));
+    dm_handshake(DM_CAP_HOT_ADD | DM_CAP_ALIGN(15));
+    case_end("open-ring-offset-wrap");
 }
 
 void bare_main(void)

@@ -754,6 +754,22 @@ static void test_reconnect_other_caps(void)
     hd_case_end();
 }
 
+/*
+ * A channel opened with its ring offset where offset + 1 wraps around
+ * (QEMU read past the GPADL's pages and died), or at the GPADL's end:
+ * refused; opened as a driver does, it works again.
+ */
+static void test_open_ring_offset_wrap(void)
+{
+    hd_case_begin("open-ring-offset-wrap");
+    hd_case_sent("open-ring-offset-wrap", 1, boot + 128 * MIB);
+    g_assert_cmpuint(hd_value("open_wrap_status"), !=, 0);
+    g_assert_cmpuint(hd_value("open_end_status"), !=, 0);
+    g_assert_cmpuint(hd_value("open_again_status"), ==, 0);
+    hd_wait_connected();
+    hd_case_end();
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -783,6 +799,7 @@ int main(int argc, char **argv)
         { "unload-new-session", test_unload_new_session },
         { "new-session-hot-add", test_new_session_hot_add },
         { "reconnect-other-caps", test_reconnect_other_caps },
+        { "open-ring-offset-wrap", test_open_ring_offset_wrap },
         /* last: the packet stays in the ring, the channel is done */
         { "vmbus-malformed-packet", test_vmbus_malformed_packet },
     };
