@@ -99,6 +99,7 @@ typedef struct Autod {
     int interval_ms;
     double psi_threshold;
     char *state_path;
+    gboolean state_failing;
     gboolean was_short;
     gboolean quit;
 } Autod;
@@ -245,7 +246,9 @@ static gboolean autod_read(AutodVm *v)
         v->unreachable = FALSE;
     }
     info = json_node_get_object(ret);
-    au = json_object_get_object_member(info, "automatic");
+    /* absent without a balloon-frontend object */
+    au = json_object_has_member(info, "automatic") ?
+         json_object_get_object_member(info, "automatic") : NULL;
     v->arb.actual = json_object_get_int_member(info, "actual");
     v->managed = au && json_object_get_boolean_member(au, "enabled");
     if (!v->managed) {
@@ -423,8 +426,15 @@ static void autod_write_state(Autod *a, gint64 supply, gint64 avail,
     json_generator_set_root(gen, root);
     json_generator_set_pretty(gen, TRUE);
     text = json_generator_to_data(gen, NULL);
+    /* Said once when writing starts failing, once when it works again. */
     if (!g_file_set_contents(a->state_path, text, -1, &err)) {
-        g_warning("state: %s", err->message);
+        if (!a->state_failing) {
+            g_warning("state: %s (trying again every cycle)", err->message);
+        }
+        a->state_failing = TRUE;
+    } else if (a->state_failing) {
+        g_message("state: %s written again", a->state_path);
+        a->state_failing = FALSE;
     }
 }
 
@@ -706,6 +716,16 @@ int main(int argc, char **argv)
     }
     a.uris = uris;
     a.state_path = state ? state : (char *)AUTOD_DEFAULT_STATE;
+    {
+        /* Its folder, as systemd's RuntimeDirectory= would make it */
+        g_autofree char *dir = g_path_get_dirname(a.state_path);
+
+        if (g_mkdir_with_parents(dir, 0755) < 0) {
+            fprintf(stderr, "ubf-autod: --state: cannot create %s: %s\n",
+                    dir, g_strerror(errno));
+            return 1;
+        }
+    }
     a.vms = g_ptr_array_new_with_free_func(autod_vm_free);
     a.conns = g_new0(virConnectPtr, uris ? g_strv_length(uris) : 0);
     a.down = g_new0(gboolean, uris ? g_strv_length(uris) : 0);
