@@ -49,9 +49,11 @@ if [ "$(cat "$out/ubf-bench.rc")" != 0 ]; then
     echo "bench: ubf-bench failed (see $out/ubf-bench.txt)" >&2
     exit 1
 fi
-"$here/plot-bench.py" "$out/series.csv" "$out/resize.png"
+# Each plot names its run: when, on what, with which build.
+run="make bench, $(date -u +%Y-%m-%d), $accel, $("$build/bin/qemu-system-x86_64" --version | sed -n '1s/.*(\(.*\))/\1/p')"
+"$here/plot-bench.py" "$out/series.csv" "$out/resize.png" "$run"
 if [ -s "$out/auto-series.csv" ]; then
-    "$here/plot-auto.py" "$out/auto-series.csv" "$out/auto.png"
+    "$here/plot-auto.py" "$out/auto-series.csv" "$out/auto.png" "$run"
 fi
 echo "== results in $out: results.json, resize.png, auto.png, series.csv"
 cat "$out/results.json"

@@ -3,7 +3,11 @@
 MoM-like one, a static VM), the guest's size and its demand over time,
 against the host's total given to the guest.
 
-Usage: plot-auto.py AUTO-SERIES.csv OUT.png
+The run is named under the title (RUN: date, accelerator, build), and
+what happened to the workload is marked: where the guest's kernel
+OOM-killed it, and where it ended on its own.
+
+Usage: plot-auto.py AUTO-SERIES.csv OUT.png [RUN]
 """
 
 import csv
@@ -18,10 +22,12 @@ def main():
     series = {}
     with open(sys.argv[1], newline='', encoding='utf-8') as f:
         for row in csv.DictReader(f):
-            s = series.setdefault(row['policy'], ([], [], []))
+            s = series.setdefault(row['policy'], ([], [], [], []))
             s[0].append(float(row['t_s']))
             s[1].append(float(row['size_mib']))
             s[2].append(float(row['demand_mib']))
+            if row.get('event') in ('oom-kill', 'workload-end'):
+                s[3].append((float(row['t_s']), row['event']))
 
     titles = {'ours': 'ours (demand + 20 %, at once; back slowly)',
               'mom': 'MoM-like (free < 20 %: +5 % per 10 s)',
@@ -32,17 +38,33 @@ def main():
     if len(policies) == 1:
         axes = [axes]
     for ax, policy in zip(axes, policies):
-        t, size, demand = series[policy]
+        t, size, demand, events = series[policy]
         ax.plot(t, size, '-', label='guest size (host memory given)',
                 linewidth=2)
         ax.plot(t, demand, '--', label="guest demand (size - MemAvailable)",
                 linewidth=1.5)
+        for when, what in events:
+            if what == 'oom-kill':
+                ax.axvline(when, color='red', linewidth=1.5)
+                ax.annotate('OOM kill: the workload\nkilled by the guest',
+                            (when, ax.get_ylim()[1] * 0.95), color='red',
+                            fontsize=8, ha='left', va='top',
+                            xytext=(4, 0), textcoords='offset points')
+            else:
+                ax.axvline(when, color='grey', linewidth=1, linestyle=':')
+                ax.annotate('workload freed its memory',
+                            (when, ax.get_ylim()[1] * 0.95), color='grey',
+                            fontsize=7, ha='left', va='top',
+                            xytext=(4, 0), textcoords='offset points')
         ax.set_title(titles.get(policy, policy), fontsize=9)
         ax.set_xlabel('seconds since the workload started')
         ax.grid(True, alpha=0.3)
         ax.legend(loc='best', fontsize=7)
     axes[0].set_ylabel('MiB')
-    fig.suptitle('One workload: 64 MiB/s to 1.5 GiB, held 15 s, freed')
+    title = 'One workload: 64 MiB/s to 1.5 GiB, held 15 s, freed'
+    if len(sys.argv) > 3:
+        title += '\n' + sys.argv[3]
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     fig.savefig(sys.argv[2], dpi=100)
 

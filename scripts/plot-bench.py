@@ -2,7 +2,9 @@
 """Plot the guest's own MemTotal over time for the grow and shrink runs of
 ubf-bench, ours and the baseline's best manual sequence on one chart.
 
-Usage: plot-bench.py SERIES.csv OUT.png
+RUN (date, accelerator, build) is named under the title.
+
+Usage: plot-bench.py SERIES.csv OUT.png [RUN]
 """
 
 import csv
@@ -38,7 +40,10 @@ def main():
         ax.set_ylabel("guest MemTotal (MiB)")
         ax.grid(True, alpha=0.3)
         ax.legend(loc='best', fontsize=8)
-    fig.suptitle('Guest size over time (what the guest itself reports)')
+    title = 'Guest size over time (what the guest itself reports)'
+    if len(sys.argv) > 3:
+        title += '\n' + sys.argv[3]
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     fig.savefig(sys.argv[2], dpi=100)
 

@@ -1033,6 +1033,7 @@ static void bench_auto_one(Bench *b, FILE *csv, AutoRun *r)
     g_autoptr(JsonObject) st0 = NULL;
     gint64 t0, t_end = -1, next_mom, sum = 0, before_mib;
     gint64 short_since = -1, short_size = 0;
+    const char *event = "workload-start";
     int n = 0;
 
     die_on(err, "start");
@@ -1066,8 +1067,9 @@ static void bench_auto_one(Bench *b, FILE *csv, AutoRun *r)
         gint64 demand = actual - avail;
 
         die_on(err, "query-balloon");
-        fprintf(csv, "%s,%.2f,%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT "\n",
-                r->policy, t, actual / MIB, MAX(demand, 0) / MIB);
+        fprintf(csv, "%s,%.2f,%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%s\n",
+                r->policy, t, actual / MIB, MAX(demand, 0) / MIB, event);
+        event = "";
         sum += actual / MIB;
         n++;
         r->peak_mib = MAX(r->peak_mib, actual / MIB);
@@ -1097,6 +1099,8 @@ static void bench_auto_one(Bench *b, FILE *csv, AutoRun *r)
                     json_object_get_string_member(st, "result"));
                 r->oom_kills = json_object_get_int_member(st, "oom_kills") -
                                json_object_get_int_member(st0, "oom_kills");
+                /* on the next sample: the plot marks it */
+                event = r->oom_kills ? "oom-kill" : "workload-end";
             }
         } else if (r->return_s < 0 &&
                    actual / MIB <= MAX(before_mib, AUTO_MIN_MIB) + 64) {
@@ -1127,7 +1131,7 @@ static void bench_auto(Bench *b)
         perror(path);
         exit(1);
     }
-    fprintf(csv, "policy,t_s,size_mib,demand_mib\n");
+    fprintf(csv, "policy,t_s,size_mib,demand_mib,event\n");
     for (i = 0; i < G_N_ELEMENTS(runs); i++) {
         AutoRun *r = &runs[i];
         g_autofree char *key = NULL;
