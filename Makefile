@@ -25,7 +25,7 @@ GUEST := $(BB)/guest
 TOOLS := $(B)/tools
 SUITES ?=
 
-.PHONY: all setup qemu baseline baseline-hv guest tools fuzz bench deb check demo clean distclean
+.PHONY: all setup qemu baseline baseline-hv guest tools fuzz bench deb docs check demo clean distclean
 
 all: qemu guest tools
 
@@ -104,10 +104,14 @@ fuzz: qemu guest
 	@scripts/fuzz-streams.py $(B) $(FUZZ_STREAM_LOADS)
 
 # Benchmarks against the baseline (figures, not pass/fail; see
-# docs/performance.md).  BENCH_REPS repetitions, medians reported.
+# docs/performance.rst).  BENCH_REPS repetitions, medians reported.
 BENCH_REPS ?= 3
 bench: all baseline baseline-hv
 	@scripts/bench.sh $(B) $(BENCH_REPS)
+
+# The documentation, with Sphinx: $(B)/docs/html and $(B)/docs/man.
+docs: setup
+	@scripts/build-docs.sh $(B)/docs
 
 # Debian packages of our QEMU, the tools and the docs, in $(B)/deb
 # (scripts/build-deb.sh; lintian's report in $(B)/deb/lintian.txt).

@@ -51,28 +51,16 @@ install -m 644 "$repo/tools/systemd/autod.conf" "$stage/files/autod.conf"
 mkdir -p "$stage/files/completions"
 install -m 644 "$repo/tools/balloonctl.bash-completion" \
     "$stage/files/completions/balloonctl"
+# The documentation as Sphinx builds it (scripts/build-docs.sh): the
+# HTML for ubf-doc (with the sources, the plots and the raw bench run),
+# the man pages for the packages of the programs they describe.
+SOURCE_DATE_EPOCH=$epoch "$here/build-docs.sh" "$out/docs"
+cp -r "$out/docs/html" "$stage/files/doc/html"
 install -m 644 "$repo"/docs/*.rst "$repo"/docs/*.png \
-    "$repo/docs/performance.md" "$repo/docs/performance-run.txt" \
-    "$stage/files/doc/"
+    "$repo/docs/performance-run.txt" "$stage/files/doc/"
 
-# Man pages from the pages written as such ("name(1)" title, Name
-# section): rst2man wants the name and summary as title and subtitle.
 for page in balloonctl ubf-autod ubf-qemu-system-x86_64; do
-    /usr/bin/python3 - "$repo/docs/$page.rst" "$page" >"$stage/files/$page.rst" <<'PY'
-import re, sys
-text = open(sys.argv[1], encoding='utf-8').read()
-name = sys.argv[2]
-m = re.match(r'%s\(1\)\n=+\n\nName\n-+\n\n%s - (.*?)\n' % (name, name), text)
-if not m:
-    sys.exit('build-deb: %s: expected a "%s(1)" title and a Name section'
-             % (sys.argv[1], name))
-summary = m.group(1)
-print('=' * len(name)); print(name); print('=' * len(name)); print()
-print('-' * len(summary)); print(summary); print('-' * len(summary)); print()
-print(':Manual section: 1'); print(':Manual group: Unified Balloon Frontend')
-print(text[m.end():])
-PY
-    rst2man "$stage/files/$page.rst" >"$stage/files/$page.1"
+    install -m 644 "$out/docs/man/$page.1" "$stage/files/$page.1"
 done
 
 log="$out/dpkg-buildpackage.log"

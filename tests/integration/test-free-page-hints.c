@@ -9,7 +9,7 @@
  * hv_balloon does not enable reporting and sends no hint in as long as
  * reporting took with it.  Each run's figures (RSS before, with the
  * memory touched, after; how long reporting took) are printed for
- * docs/performance.md.
+ * docs/performance.rst.
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
