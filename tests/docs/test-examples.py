@@ -26,6 +26,9 @@ run; an example without one fails, so a new one cannot go untested:
       "$ COMMAND   # exit status N" lines each followed by what it must
       print on standard error, exactly ("..." ends a line whose rest
       varies).
+  .. example: output
+      "$ COMMAND" lines each followed by the first lines it must print
+      on standard output, exactly ("..." as for errors); exit status 0.
   .. example: file PATH
       the block is written to PATH, for the examples that follow.
   .. example: libvirt-domain
@@ -442,7 +445,7 @@ def tool_argv(line):
     prog = words[0]
     if prog in TOOLS:
         words[0] = TOOLS[prog]
-    if prog == 'ubf-autod':
+    if prog == 'ubf-autod' and not {'--version', '--help'} & set(words):
         if '--count' not in words:
             words += ['--count', '3']
             log('ubf-autod: --count 3 added (it runs until stopped)')
@@ -501,7 +504,7 @@ def run_commands(ex):
             json.loads(out)
 
 
-def run_errors(ex):
+def run_errors(ex, stream='stderr'):
     lines = ex.text.split('\n')
     i = 0
     while i < len(lines):
@@ -516,12 +519,16 @@ def run_errors(ex):
         t0 = time.time()
         rc, out, err = run_line(cmd, 30)
         took = time.time() - t0
-        got = err.rstrip('\n').split('\n') if err.strip() else []
+        text = err if stream == 'stderr' else out
+        got = text.rstrip('\n').split('\n') if text.strip() else []
+        if stream == 'stdout':
+            got = got[:len(want)]
         log('$ %s  -> exit %d in %.2f s' % (cmd, rc, took))
         for g in got:
             log('  ' + g)
         if rc != status:
-            raise RuntimeError('%s: exit status %d, not %d' % (cmd, rc, status))
+            raise RuntimeError('%s: exit status %d, not %d: %s' %
+                               (cmd, rc, status, err.strip()[:300]))
         if len(got) != len(want) or not all(
                 g == w or (w.endswith('...') and g.startswith(w[:-3]))
                 for g, w in zip(got, want)):
@@ -626,7 +633,7 @@ def main():
              [e for e in exs if e.kind == 'file'] +
              [e for e in exs if e.kind == 'libvirt-start'] +
              [e for e in exs if e.kind == 'libvirt-domain'] +
-             [e for e in exs if e.kind in ('run', 'errors')])
+             [e for e in exs if e.kind in ('run', 'errors', 'output')])
     rest = [e for e in exs if e not in order]
     n = 0
     failed = 0
@@ -652,13 +659,17 @@ def main():
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 open(path, 'w').write(map_uris(ex.text) + '\n')
                 log('%s written (%s)' % (ex.args, path))
-            elif ex.kind in ('run', 'errors'):
+            elif ex.kind in ('run', 'errors', 'output'):
                 for name in vms:
                     if name not in waited:
                         vm_wait_drivers(name)
                         waited.add(name)
                         log('%s: guest drivers connected' % name)
-                (run_commands if ex.kind == 'run' else run_errors)(ex)
+                if ex.kind == 'run':
+                    run_commands(ex)
+                else:
+                    run_errors(ex, 'stderr' if ex.kind == 'errors'
+                               else 'stdout')
             elif ex.kind == 'libvirt-start':
                 libvirt_start(ex)
             elif ex.kind == 'libvirt-domain':
