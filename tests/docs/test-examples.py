@@ -23,9 +23,9 @@ run; an example without one fails, so a new one cannot go untested:
   .. example: run
       each command line run, exit status 0 (or "# exit status N").
   .. example: errors
-      "$ COMMAND   # exit status N" lines each followed by what it must
-      print on standard error, exactly ("..." ends a line whose rest
-      varies).
+      "$ COMMAND   # exit status N [within S s]" lines each followed by
+      what it must print on standard error, exactly ("..." ends a line
+      whose rest varies); "within" bounds how long it may take.
   .. example: output
       "$ COMMAND" lines each followed by the first lines it must print
       on standard output, exactly ("..." as for errors); exit status 0.
@@ -473,10 +473,12 @@ def run_line(line, timeout):
 
 
 def split_status(line):
-    m = re.match(r'^(.*?)\s+# exit status (\d+)$', line)
+    """COMMAND   # exit status N [within S s]: (COMMAND, N, S or None)"""
+    m = re.match(r'^(.*?)\s+# exit status (\d+)(?: within (\d+) s)?$', line)
     if m:
-        return m.group(1), int(m.group(2))
-    return line, 0
+        return m.group(1), int(m.group(2)), \
+            int(m.group(3)) if m.group(3) else None
+    return line, 0, None
 
 
 def run_commands(ex):
@@ -488,7 +490,7 @@ def run_commands(ex):
     if any(c.endswith('&&') for c in cmds):
         cmds = [' '.join(cmds)]
     for c in cmds:
-        cmd, want = split_status(c)
+        cmd, want, _ = split_status(c)
         t0 = time.time()
         rc, out, err = run_line(cmd, TIMEOUT)
         log('$ %s  -> exit %d in %.1f s' % (cmd, rc, time.time() - t0))
@@ -510,7 +512,7 @@ def run_errors(ex, stream='stderr'):
     while i < len(lines):
         if not lines[i].startswith('$ '):
             raise RuntimeError('expected "$ COMMAND": %s' % lines[i])
-        cmd, status = split_status(lines[i][2:].rstrip())
+        cmd, status, within = split_status(lines[i][2:].rstrip())
         want = []
         i += 1
         while i < len(lines) and not lines[i].startswith('$ '):
@@ -529,6 +531,9 @@ def run_errors(ex, stream='stderr'):
         if rc != status:
             raise RuntimeError('%s: exit status %d, not %d: %s' %
                                (cmd, rc, status, err.strip()[:300]))
+        if within is not None and took > within:
+            raise RuntimeError('%s: took %.2f s, more than %d s' %
+                               (cmd, took, within))
         if len(got) != len(want) or not all(
                 g == w or (w.endswith('...') and g.startswith(w[:-3]))
                 for g, w in zip(got, want)):
