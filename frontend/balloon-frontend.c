@@ -817,12 +817,14 @@ static bool balloon_frontend_ballooned_per_node(MachineState *ms,
 /*
  * memory-resize's arguments, checked before whether there is a device
  * (a bad one is named as such on any VM): each node's target in
- * @targets (-1: not given).
+ * @targets (-1: not given).  A whole-guest size is checked against its
+ * range later, once there are backends to give one (@ranged); without
+ * them it must at least be positive.
  */
 static bool balloon_frontend_parse_nodes(bool has_size, int64_t size,
                                          bool has_nodes,
                                          MemoryResizeNodeTargetList *nodes,
-                                         bool has_strict_nodes,
+                                         bool has_strict_nodes, bool ranged,
                                          int nb_nodes, int64_t *targets,
                                          Error **errp)
 {
@@ -833,7 +835,7 @@ static bool balloon_frontend_parse_nodes(bool has_size, int64_t size,
         error_setg(errp, "Parameter 'size' is missing");
         return false;
     }
-    if (has_size && size <= 0) {
+    if (has_size && size <= 0 && !ranged) {
         error_setg(errp, "Parameter 'size' expects a positive size in "
                    "bytes, not %" PRId64, size);
         return false;
@@ -892,8 +894,9 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
     int n, nb_nodes = re->nb_nodes;
 
     if (!balloon_frontend_parse_nodes(has_size, size, has_nodes, nodes,
-                                      has_strict_nodes, nb_nodes, targets,
-                                      errp) ||
+                                      has_strict_nodes,
+                                      !QTAILQ_EMPTY(&re->backends),
+                                      nb_nodes, targets, errp) ||
         !balloon_frontend_check(errp)) {
         return;
     }
