@@ -273,8 +273,22 @@ static int resize_engine_node_of(ResizeEngine *re,
 }
 
 /*
+ * A virtio-mem device whose guest driver is not there (not loaded yet,
+ * gone, or never coming: a Windows guest without viomem, a Linux guest
+ * whose virtio_mem lost the online-page callback to hv_balloon) moves
+ * nothing until it comes: the plan gives it only what the others cannot
+ * take, and such a request waits for the driver.
+ */
+static bool resize_engine_waits_driver(ResizeSlot *slot,
+                                       const BalloonBackendInfo *info)
+{
+    return !resize_engine_is_balloon(slot) && !info->driver_connected;
+}
+
+/*
  * The contributions @slot may be planned for: its range, and, with
- * @soft, not past where it stopped short.
+ * @soft, not past where it stopped short, nor away from where it is
+ * while it waits for its driver.
  */
 static void resize_engine_bounds(ResizeSlot *slot,
                                  const BalloonBackendInfo *info, bool soft,
@@ -282,7 +296,9 @@ static void resize_engine_bounds(ResizeSlot *slot,
 {
     *lo = info->min_size;
     *hi = info->max_size;
-    if (soft && slot->is_short) {
+    if (soft && resize_engine_waits_driver(slot, info)) {
+        *lo = *hi = MIN(MAX(info->size, *lo), *hi);
+    } else if (soft && slot->is_short) {
         if (slot->short_down) {
             *lo = MIN(MAX(*lo, slot->short_at), *hi);
         } else {
@@ -610,10 +626,13 @@ static int64_t resize_engine_plan_residual(ResizeEngine *re, int64_t residual,
         if (!residual) {
             break;
         }
-        if (!slot->in_plan || !slot->is_short) {
+        if (!slot->in_plan) {
             continue;
         }
         resize_engine_info(slot, &info);
+        if (!slot->is_short && !resize_engine_waits_driver(slot, &info)) {
+            continue;
+        }
         if (node >= 0 && (resize_engine_is_balloon(slot) ||
                           resize_engine_node_of(re, &info) != node)) {
             continue;
@@ -639,8 +658,9 @@ static int64_t resize_engine_plan_residual(ResizeEngine *re, int64_t residual,
  * the policy's share first, then balloons the rest.  Balloons other than
  * the one the plan is built on give back what they hold.  Per-node
  * requests (re->by_node) plan each listed node's virtio-mem for its
- * amount and leave the balloon where it is.  Short backends get only
- * what the others cannot take; what nobody can is re->unreachable.
+ * amount and leave the balloon where it is.  Short backends, and
+ * virtio-mem devices waiting for their driver, get only what the others
+ * cannot take; what nobody can is re->unreachable.
  */
 static void resize_engine_plan(ResizeEngine *re, int64_t target,
                                int64_t now_ms)

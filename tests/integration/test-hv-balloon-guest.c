@@ -290,6 +290,62 @@ static void test_template_sequence(void)
 }
 
 /*
+ * The whole mixed template in a Linux guest: virtio-balloon, virtio-mem
+ * and hv-balloon, every driver loaded.  Linux has one online-page
+ * callback, and hv_balloon and virtio_mem both set one: which driver
+ * loads first decides.  virtio_mem first: both drivers come up, and
+ * growing 1 GiB past boot size plugs virtio-mem's 512 MiB and hot-adds
+ * the rest; hv_balloon first: virtio_mem's probe fails (-EINVAL), the
+ * frontend never counts virtio-mem, and hv-balloon hot-adds it all.
+ * Either way the guest's MemTotal is what QMP says, growing and
+ * shrinking.
+ */
+static void test_full_template(gconstpointer data)
+{
+    const char *modules = data;
+    gboolean vmem_first = g_str_has_prefix(modules, "hv_vmbus,virtio_mem");
+    UbfVmConfig cfg = { .boot_mib = 1024, .virtio_balloon = TRUE,
+                        .virtio_mem_mib = 512, .modules = modules };
+    g_autoptr(UbfVm) vm = start_or_skip(&cfg);
+    g_autoptr(GError) err = NULL;
+    g_autofree char *console = NULL;
+    UbfGuestMem boot;
+    gint64 vmem, hv;
+
+    if (!vm) {
+        return;
+    }
+    g_assert_true(ubf_agent_meminfo(ubf_vm_agent(vm), &boot, &err));
+    wait_connected(vm, "virtio-balloon");
+    wait_connected(vm, "hv-balloon");
+    console = ubf_vm_console(vm);
+    g_assert_cmpint(backend(vm, "virtio-mem", NULL), ==, vmem_first);
+    g_assert_cmpint(strstr(console, "probe with driver virtio_mem failed "
+                           "with error -22") != NULL, ==, !vmem_first);
+
+    resize(vm, 2048 * MIB);
+    assert_guest_memtotal(vm, boot.memtotal_kib + 1024 * KIB_PER_MIB);
+    backend(vm, "virtio-mem", &vmem);
+    backend(vm, "hv-balloon", &hv);
+    g_test_message("grown by 1 GiB: virtio-mem %" G_GINT64_FORMAT
+                   " MiB, hv-balloon %" G_GINT64_FORMAT " MiB",
+                   vmem / MIB, hv / MIB);
+    if (!vmem_first) {
+        g_assert_cmpint(vmem, ==, 0);
+    }
+    g_assert_cmpint(vmem + hv, ==, 1024 * MIB);
+    g_assert_cmpint(backend_hot_added(vm, "hv-balloon"), ==, hv);
+
+    /*
+     * Linux's hv_balloon balloons from the zones kernel allocations use,
+     * not from movable hot-added memory: shrink by what 1 GiB of boot
+     * memory can give (see test-migration's hv-balloon case).
+     */
+    resize(vm, 1536 * MIB);
+    assert_guest_memtotal(vm, boot.memtotal_kib + 512 * KIB_PER_MIB);
+}
+
+/*
  * A reboot with VMBus routes in place: QEMU resets the SynIC after the
  * devices (under TCG this aborted before), the guest's driver comes
  * back, and the frontend hot-adds again to reach the last target.
@@ -520,6 +576,12 @@ int main(int argc, char **argv)
                          test_with_virtio_balloon);
     g_test_add_func("/hv-balloon-guest/template-sequence",
                     test_template_sequence);
+    g_test_add_data_func("/hv-balloon-guest/full-template/virtio-mem-first",
+                         "hv_vmbus,virtio_mem,hv_balloon,virtio_balloon",
+                         test_full_template);
+    g_test_add_data_func("/hv-balloon-guest/full-template/hv-balloon-first",
+                         "hv_vmbus,hv_balloon,virtio_mem,virtio_balloon",
+                         test_full_template);
     g_test_add_func("/hv-balloon-guest/reboot", test_hv_balloon_reboot);
     g_test_add_func("/hv-balloon-guest/info-numa", test_hv_balloon_info_numa);
     g_test_add_func("/hv-balloon-guest/numa", test_hv_balloon_numa);

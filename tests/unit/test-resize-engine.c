@@ -370,6 +370,50 @@ static void test_hv_balloon_hot_add(void)
     g_assert_true(resize_engine_active_balloon(&re) == &vb.bb);
 }
 
+/*
+ * The mixed template on a guest without virtio-mem's driver (Windows
+ * without viomem; Linux whose virtio_mem failed to probe next to
+ * hv_balloon): hv-balloon hot-adds it all and the request is reached;
+ * nothing waits for a driver that is not there.  Only what hv-balloon
+ * cannot take waits for virtio-mem's driver, and is applied when it
+ * comes.
+ */
+static void test_virtio_mem_without_driver(void)
+{
+    ResizeEngine re;
+    Mock vm, hv;
+    Mock *all[] = { &vm, &hv };
+
+    mock_setup(&re);
+    mock_virtio_mem(&vm, "vmem0", 512 * MiB);
+    mock_hv_balloon(&hv, "hvb0", GiB);
+    vm.info.driver_connected = false;
+    resize_engine_add(&re, &vm.bb);
+    resize_engine_add(&re, &hv.bb);
+
+    g_assert_true(resize_engine_request(&re, BASE + GiB, "value", 0,
+                                        &error_abort));
+    mock_run(&re, all, 2, 1000);
+    g_assert_cmpint(hv.info.size, ==, GiB);
+    g_assert_cmpint(vm.info.size, ==, 0);
+    g_assert_cmpint(re.state, ==, RESIZE_STATE_IDLE);
+    /* virtio-mem is asked to stay where it is: unplugged */
+    g_assert_cmpstr(mock_events->str, ==, "set:vmem0:0 set:hvb0:1024 "
+                    "state:resizing state:idle stop:reached ");
+
+    /* Past what hv-balloon can: the rest waits for virtio-mem's driver */
+    g_string_truncate(mock_events, 0);
+    g_assert_true(resize_engine_request(&re, BASE + GiB + 256 * MiB,
+                                        "value", mock_now_ms, &error_abort));
+    mock_run(&re, all, 2, 200);
+    g_assert_cmpint(re.state, ==, RESIZE_STATE_NO_GUEST_DRIVER);
+    g_assert_cmpint(vm.info.size, ==, 0);
+    vm.info.driver_connected = true;
+    mock_run(&re, all, 2, 1000);
+    g_assert_cmpint(resize_engine_actual(&re), ==, BASE + GiB + 256 * MiB);
+    g_assert_cmpint(vm.info.size + hv.info.size, ==, GiB + 256 * MiB);
+}
+
 /* A backend refusing mid-plan: everything asked before is rolled back. */
 static void test_rollback(void)
 {
@@ -735,6 +779,8 @@ int main(int argc, char **argv)
     g_test_add_func("/resize-engine/no-guest-driver", test_no_guest_driver);
     g_test_add_func("/resize-engine/hv-balloon-hot-add",
                     test_hv_balloon_hot_add);
+    g_test_add_func("/resize-engine/virtio-mem-without-driver",
+                    test_virtio_mem_without_driver);
     g_test_add_func("/resize-engine/rollback", test_rollback);
     g_test_add_func("/resize-engine/refusal-reaches-user",
                     test_refusal_reaches_user);
