@@ -20,6 +20,8 @@
  * set and exits, within a second: a QMP socket that does not answer
  * costs a cycle at most AUTOD_QMP_CONNECT_MS + AUTOD_QMP_COMMAND_MS, and
  * is named once, when it stops answering, and again when it is back.
+ * A call into libvirt has no such limit (see AUTOD_STOP_MS): if one
+ * holds the loop, ubf-autod names it and exits without lifting.
  *
  * VMs are our QEMU's QMP sockets (--qmp) or every running domain of
  * each libvirt connection (-c, local or remote, like balloonctl).  Its
@@ -33,11 +35,11 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <glib-unix.h>
 #include <libvirt/virterror.h>
 
 #include "arbiter.h"
@@ -76,6 +78,18 @@
 #define AUTOD_QMP_CONNECT_MS 250
 #define AUTOD_QMP_COMMAND_MS 500
 
+/*
+ * libvirt's client sets no time limit on opening a connection (a
+ * libvirtd that accepts and never answers holds virConnectOpen() for
+ * good), and an open connection's calls end only when its keepalive
+ * gives up (a probe every AUTOD_KEEPALIVE_S, three unanswered).
+ * Signals are waited for on a thread of their own: it asks the loop to
+ * stop, and if the loop has not stopped this long after the signal, a
+ * call holds it: the thread names what the loop waits for and exits.
+ */
+#define AUTOD_STOP_MS 800
+#define AUTOD_KEEPALIVE_S 2
+
 typedef struct AutodVm {
     UbfVmTarget vm;
     gboolean unreachable;   /* said so (once, until it answers again) */
@@ -101,7 +115,9 @@ typedef struct Autod {
     char *state_path;
     gboolean state_failing;
     gboolean was_short;
-    gboolean quit;
+    gint quit;              /* atomic: a signal came */
+    gpointer busy;          /* atomic: what the loop waits for, or NULL */
+    sigset_t signals;       /* SIGTERM and SIGINT, blocked everywhere */
 } Autod;
 
 static AutodVm *autod_vm_new(void)
@@ -162,7 +178,13 @@ static virConnectPtr autod_connection(Autod *a, guint u)
         a->conns[u] = NULL;
     }
     if (!a->conns[u]) {
+        g_atomic_pointer_set(&a->busy, a->uris[u]);
         a->conns[u] = virConnectOpen(a->uris[u]);
+        if (a->conns[u] &&
+            virConnectSetKeepAlive(a->conns[u], AUTOD_KEEPALIVE_S, 3) < 0) {
+            g_warning("%s: no keepalive: %s", a->uris[u],
+                      virGetLastErrorMessage());
+        }
         if (!a->conns[u]) {
             if (!a->down[u]) {
                 g_warning("%s: %s (retrying every cycle)", a->uris[u],
@@ -192,6 +214,7 @@ static void autod_discover(Autod *a)
         if (!conn) {
             continue;
         }
+        g_atomic_pointer_set(&a->busy, a->uris[u]);
         n = virConnectListAllDomains(conn, &doms,
                                      VIR_CONNECT_LIST_DOMAINS_ACTIVE);
         for (i = 0; i < n; i++) {
@@ -453,9 +476,10 @@ static void autod_cycle(Autod *a)
 
         /* a VM away costs up to AUTOD_QMP_*_MS: see a signal meanwhile */
         g_main_context_iteration(NULL, FALSE);
-        if (a->quit) {
+        if (g_atomic_int_get(&a->quit)) {
             return;
         }
+        g_atomic_pointer_set(&a->busy, v->vm.name);
         v->seen = autod_read(v);
         if (!v->seen && v->vm.dom) {
             /* the domain stopped (or libvirtd is away): forget it */
@@ -505,10 +529,41 @@ static void autod_cycle(Autod *a)
     autod_write_state(a, supply, avail, psi, short_host);
 }
 
-static gboolean autod_signal(gpointer opaque)
+/*
+ * The signal thread: SIGTERM or SIGINT stops the loop, which lifts the
+ * ceilings and exits; should a call hold it past AUTOD_STOP_MS, say
+ * what it waits for and exit from here.
+ */
+static gpointer autod_signals(gpointer opaque)
 {
-    ((Autod *)opaque)->quit = TRUE;
-    return G_SOURCE_CONTINUE;
+    Autod *a = opaque;
+    gint64 end;
+    const char *busy;
+    int sig;
+
+    if (sigwait(&a->signals, &sig)) {
+        return NULL;
+    }
+    g_atomic_int_set(&a->quit, TRUE);
+    g_main_context_wakeup(NULL);
+    end = g_get_monotonic_time() + AUTOD_STOP_MS * 1000LL;
+    while (g_get_monotonic_time() < end) {
+        g_usleep(10 * 1000);
+    }
+    busy = g_atomic_pointer_get(&a->busy);
+    g_printerr("ubf-autod: %s: no answer %d ms after %s; exiting, "
+               "ceilings it set left in place\n", busy ? busy : "a VM",
+               AUTOD_STOP_MS, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    _exit(1);
+}
+
+/* libvirt's event loop, for its keepalive (never returns). */
+static gpointer autod_libvirt_events(gpointer unused)
+{
+    while (virEventRunDefaultImpl() == 0) {
+        /* nothing: libvirt's callbacks do the work */
+    }
+    return NULL;
 }
 
 /*
@@ -742,18 +797,26 @@ int main(int argc, char **argv)
         v->vm.timeout_ms = AUTOD_QMP_COMMAND_MS;
         g_ptr_array_add(a.vms, v);
     }
-    g_unix_signal_add(SIGTERM, autod_signal, &a);
-    g_unix_signal_add(SIGINT, autod_signal, &a);
+    /* blocked before any thread starts, so that only ours takes them */
+    sigemptyset(&a.signals);
+    sigaddset(&a.signals, SIGTERM);
+    sigaddset(&a.signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &a.signals, NULL);
+    g_thread_unref(g_thread_new("signals", autod_signals, &a));
+    if (uris && virEventRegisterDefaultImpl() == 0) {
+        g_thread_unref(g_thread_new("libvirt-events", autod_libvirt_events,
+                                    NULL));
+    }
     g_message("budget %" G_GINT64_FORMAT " MiB, reserve %" G_GINT64_FORMAT
               " MiB, every %d ms, PSI threshold %.1f %%", a.budget >> 20,
               a.reserve >> 20, a.interval_ms, a.psi_threshold);
 
-    for (cycles = 0; !a.quit && (!cycles_max || cycles < cycles_max);
-         cycles++) {
+    for (cycles = 0; !g_atomic_int_get(&a.quit) &&
+         (!cycles_max || cycles < cycles_max); cycles++) {
         gint64 next = g_get_monotonic_time() + a.interval_ms * 1000LL;
 
         autod_cycle(&a);
-        while (!a.quit && g_get_monotonic_time() < next) {
+        while (!g_atomic_int_get(&a.quit) && g_get_monotonic_time() < next) {
             g_main_context_iteration(NULL, FALSE);
             g_usleep(MIN(50000, MAX(next - g_get_monotonic_time(), 0)));
         }
@@ -766,6 +829,7 @@ int main(int argc, char **argv)
     for (i = 0; i < a.vms->len; i++) {
         AutodVm *v = a.vms->pdata[i];
 
+        g_atomic_pointer_set(&a.busy, v->vm.name);
         if (v->seen && v->ceiling && autod_read(v)) {
             autod_set_ceiling(v, 0);
         }

@@ -204,7 +204,9 @@ typedef struct Autod {
     char *err_path;
 } Autod;
 
-static Autod *autod_start(const char *dir, const char *const *qmp)
+/* ubf-autod with each of @values after @opt ("--qmp" or "-c") */
+static Autod *autod_spawn(const char *dir, const char *opt,
+                          const char *const *values)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GSubprocessLauncher) l = NULL;
@@ -215,9 +217,9 @@ static Autod *autod_start(const char *dir, const char *const *qmp)
     a->dir = g_strdup(dir);
     a->err_path = g_build_filename(dir, "autod.err", NULL);
     g_ptr_array_add(argv, g_strdup(g_getenv("UBF_AUTOD")));
-    for (i = 0; qmp[i]; i++) {
-        g_ptr_array_add(argv, g_strdup("--qmp"));
-        g_ptr_array_add(argv, g_strdup(qmp[i]));
+    for (i = 0; values[i]; i++) {
+        g_ptr_array_add(argv, g_strdup(opt));
+        g_ptr_array_add(argv, g_strdup(values[i]));
     }
     g_ptr_array_add(argv, g_strdup("--budget"));
     g_ptr_array_add(argv, g_strdup("8G"));
@@ -233,6 +235,11 @@ static Autod *autod_start(const char *dir, const char *const *qmp)
                                            &err);
     g_assert_no_error(err);
     return a;
+}
+
+static Autod *autod_start(const char *dir, const char *const *qmp)
+{
+    return autod_spawn(dir, "--qmp", qmp);
 }
 
 static char *autod_stderr(Autod *a)
@@ -394,6 +401,47 @@ static void test_events_bounded(void)
     remove_dir(dir);
 }
 
+/*
+ * A libvirtd that accepts and never answers: libvirt's client has no
+ * time limit on opening, and holds ubf-autod's loop in virConnectOpen().
+ * SIGTERM still ends it within a second, naming the connection.
+ */
+static void test_mute_libvirt(void)
+{
+    g_autofree char *dir = test_dir();
+    g_autofree char *path = g_build_filename(dir, "libvirt.sock", NULL);
+    g_autofree char *uri = g_strdup_printf("qemu:///system?socket=%s",
+                                           path);
+    const char *uris[] = { uri, NULL };
+    g_autoptr(GSocket) listener = listen_on(path);
+    g_autoptr(GSocket) conn = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *said = NULL;
+    Autod *a = autod_spawn(dir, "-c", uris);
+    gint64 t0, ms;
+    int status;
+
+    /* ubf-autod connected: it now waits for an answer that never comes */
+    g_socket_set_timeout(listener, 10);
+    conn = g_socket_accept(listener, NULL, &err);
+    g_assert_no_error(err);
+    t0 = g_get_monotonic_time();
+    g_subprocess_send_signal(a->proc, SIGTERM);
+    g_assert_true(g_subprocess_wait(a->proc, NULL, &err));
+    g_assert_no_error(err);
+    ms = (g_get_monotonic_time() - t0) / 1000;
+    g_test_message("ubf-autod, held by a mute libvirtd, exited %"
+                   G_GINT64_FORMAT " ms after SIGTERM", ms);
+    g_assert_cmpint(ms, <, AUTOD_EXIT_MS);
+    status = g_subprocess_get_exit_status(a->proc);
+    g_assert_cmpint(status, ==, 1);
+    said = autod_stderr(a);
+    g_assert_nonnull(strstr(said, uri));
+    g_assert_nonnull(strstr(said, "no answer 800 ms after SIGTERM"));
+    autod_free(a);
+    remove_dir(dir);
+}
+
 /* The VM goes away and comes back on the same socket: managed again. */
 static void test_restart(void)
 {
@@ -427,5 +475,6 @@ int main(int argc, char **argv)
     g_test_add_func("/autod/unreachable-sigterm", test_unreachable);
     g_test_add_func("/autod/events-bounded", test_events_bounded);
     g_test_add_func("/autod/restart", test_restart);
+    g_test_add_func("/autod/mute-libvirt-sigterm", test_mute_libvirt);
     return g_test_run();
 }
