@@ -59,6 +59,16 @@
 #define EVENT_FALLBACK_MS 10000
 /* Hosts worked on at once, by default. */
 #define DEFAULT_PARALLEL 16
+/*
+ * libvirt's client sets no time limit on opening a connection (a
+ * libvirtd that accepts and never answers holds virConnectOpen() for
+ * good): a host whose part of a pass has not ended this long after it
+ * started is reported as not answering and left behind.  Calls on an
+ * open connection end when libvirt's keepalive gives up: a probe every
+ * HOST_KEEPALIVE_S, three unanswered.
+ */
+#define HOST_TIMEOUT_S 15
+#define HOST_KEEPALIVE_S 2
 
 typedef struct Host Host;
 
@@ -88,7 +98,14 @@ struct Host {
     GPtrArray *targets;     /* Target *, its domains */
     GPtrArray *missing;     /* names asked for that it does not have */
     int events[2];          /* callback ids, -1: none */
+    /* under hosts_lock: */
+    gboolean running;       /* its part of this pass is queued or running */
+    gint64 started;         /* monotonic time its part started, 0: not yet */
+    gboolean abandoned;     /* too slow: its thread's results not taken */
 };
+
+static GMutex hosts_lock;
+static GCond hosts_cond;
 
 /* What every host's thread is to do (set before they start). */
 typedef struct Job {
@@ -304,11 +321,15 @@ static gboolean host_fail(Host *h, int code, const char *fmt, ...)
 {
     va_list ap;
 
-    va_start(ap, fmt);
-    g_free(h->error);
-    h->error = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    h->result = code;
+    g_mutex_lock(&hosts_lock);
+    if (!h->abandoned) {
+        va_start(ap, fmt);
+        g_free(h->error);
+        h->error = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        h->result = code;
+    }
+    g_mutex_unlock(&hosts_lock);
     return FALSE;
 }
 
@@ -336,6 +357,10 @@ static gboolean host_open(Host *h)
     if (!h->conn) {
         return host_fail(h, EXIT_CONNECT, "cannot connect to %s: %s",
                          h->uri, virGetLastErrorMessage());
+    }
+    if (events_on) {
+        /* not fatal: without it a call waits as long as libvirt lets it */
+        virConnectSetKeepAlive(h->conn, HOST_KEEPALIVE_S, 3);
     }
     n = virConnectListAllDomains(h->conn, &doms,
                                  VIR_CONNECT_LIST_DOMAINS_ACTIVE);
@@ -456,9 +481,8 @@ static void host_rollback(Host *h)
  * its request).  Second pass (job.apply): make the requests.  A host
  * lost part-way through the second pass gets its earlier targets back.
  */
-static void host_run(gpointer data, gpointer unused)
+static void host_run_part(Host *h)
 {
-    Host *h = data;
     guint i;
 
     if (!job.apply) {
@@ -496,12 +520,33 @@ static void host_run(gpointer data, gpointer unused)
     }
 }
 
-/* Every host's part (of this pass), @parallel at a time. */
+static void host_run(gpointer data, gpointer unused)
+{
+    Host *h = data;
+
+    g_mutex_lock(&hosts_lock);
+    h->started = g_get_monotonic_time();
+    g_mutex_unlock(&hosts_lock);
+    host_run_part(h);
+    g_mutex_lock(&hosts_lock);
+    h->running = FALSE;
+    g_cond_broadcast(&hosts_cond);
+    g_mutex_unlock(&hosts_lock);
+}
+
+/*
+ * Every host's part (of this pass), @parallel at a time; a host that
+ * takes longer than HOST_TIMEOUT_S is left behind (its thread is given
+ * up, and the pool one more thread in its stead).
+ */
 static void hosts_run(int parallel)
 {
     g_autoptr(GError) err = NULL;
     GThreadPool *pool = g_thread_pool_new(host_run, NULL, parallel, TRUE,
                                           &err);
+    const gint64 limit = HOST_TIMEOUT_S * G_USEC_PER_SEC;
+    int threads = parallel;
+    gboolean waiting;
     guint i;
 
     if (!pool) {
@@ -511,10 +556,44 @@ static void hosts_run(int parallel)
         Host *h = hosts->pdata[i];
 
         if (!h->result) {
+            h->running = TRUE;
+            h->started = 0;
             g_thread_pool_push(pool, h, NULL);
         }
     }
-    g_thread_pool_free(pool, FALSE, TRUE);
+    g_mutex_lock(&hosts_lock);
+    do {
+        gint64 now = g_get_monotonic_time();
+        gint64 wake = now + POLL_MS * 1000;
+
+        waiting = FALSE;
+        for (i = 0; i < hosts->len; i++) {
+            Host *h = hosts->pdata[i];
+
+            if (!h->running || h->abandoned) {
+                continue;
+            }
+            if (h->started && now - h->started >= limit) {
+                h->abandoned = TRUE;
+                h->result = EXIT_CONNECT;
+                g_free(h->error);
+                h->error = g_strdup_printf("no answer from %s within %d s",
+                                           h->uri, HOST_TIMEOUT_S);
+                g_thread_pool_set_max_threads(pool, ++threads, NULL);
+                continue;
+            }
+            waiting = TRUE;
+            if (h->started) {
+                wake = MIN(wake, h->started + limit);
+            }
+        }
+        if (waiting) {
+            g_cond_wait_until(&hosts_cond, &hosts_lock, wake);
+        }
+    } while (waiting);
+    g_mutex_unlock(&hosts_lock);
+    /* do not wait for the threads of hosts left behind */
+    g_thread_pool_free(pool, FALSE, FALSE);
 }
 
 /*
