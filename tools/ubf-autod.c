@@ -84,8 +84,9 @@
  * good), and an open connection's calls end only when its keepalive
  * gives up (a probe every AUTOD_KEEPALIVE_S, three unanswered).
  * Signals are waited for on a thread of their own: it asks the loop to
- * stop, and if the loop has not stopped this long after the signal, a
- * call holds it: the thread names what the loop waits for and exits.
+ * stop (lifting the ceilings takes a QMP command or two per VM, each
+ * bounded as above), and should one call hold the loop this long after
+ * the signal, the thread names what the loop waits for and exits.
  */
 #define AUTOD_STOP_MS 800
 #define AUTOD_KEEPALIVE_S 2
@@ -116,9 +117,20 @@ typedef struct Autod {
     gboolean state_failing;
     gboolean was_short;
     gint quit;              /* atomic: a signal came */
-    gpointer busy;          /* atomic: what the loop waits for, or NULL */
+    GMutex busy_lock;
+    const char *busy;       /* what the loop waits for, or NULL */
+    gint64 busy_since;      /* since when (monotonic) */
     sigset_t signals;       /* SIGTERM and SIGINT, blocked everywhere */
 } Autod;
+
+/* The loop is about to wait for @what (a URI or a VM), or no more. */
+static void autod_busy(Autod *a, const char *what)
+{
+    g_mutex_lock(&a->busy_lock);
+    a->busy = what;
+    a->busy_since = g_get_monotonic_time();
+    g_mutex_unlock(&a->busy_lock);
+}
 
 static AutodVm *autod_vm_new(void)
 {
@@ -178,7 +190,7 @@ static virConnectPtr autod_connection(Autod *a, guint u)
         a->conns[u] = NULL;
     }
     if (!a->conns[u]) {
-        g_atomic_pointer_set(&a->busy, a->uris[u]);
+        autod_busy(a, a->uris[u]);
         a->conns[u] = virConnectOpen(a->uris[u]);
         if (a->conns[u] &&
             virConnectSetKeepAlive(a->conns[u], AUTOD_KEEPALIVE_S, 3) < 0) {
@@ -214,7 +226,7 @@ static void autod_discover(Autod *a)
         if (!conn) {
             continue;
         }
-        g_atomic_pointer_set(&a->busy, a->uris[u]);
+        autod_busy(a, a->uris[u]);
         n = virConnectListAllDomains(conn, &doms,
                                      VIR_CONNECT_LIST_DOMAINS_ACTIVE);
         for (i = 0; i < n; i++) {
@@ -362,6 +374,7 @@ static void autod_apply(Autod *a, gint64 supply)
 
         if (v->seen && v->managed &&
             (!v->ceiling || v->arb.share < v->ceiling)) {
+            autod_busy(a, v->vm.name);
             autod_set_ceiling(v, v->arb.share);
         }
     }
@@ -386,6 +399,7 @@ static void autod_apply(Autod *a, gint64 supply)
         if (raise > v->ceiling) {
             gint64 before = MAX(v->arb.actual, v->ceiling);
 
+            autod_busy(a, v->vm.name);
             autod_set_ceiling(v, MAX(raise, v->arb.minimum));
             committed += MAX(v->arb.actual, v->ceiling) - before;
         }
@@ -479,7 +493,7 @@ static void autod_cycle(Autod *a)
         if (g_atomic_int_get(&a->quit)) {
             return;
         }
-        g_atomic_pointer_set(&a->busy, v->vm.name);
+        autod_busy(a, v->vm.name);
         v->seen = autod_read(v);
         if (!v->seen && v->vm.dom) {
             /* the domain stopped (or libvirtd is away): forget it */
@@ -526,31 +540,35 @@ static void autod_cycle(Autod *a)
                   supply >> 20);
     }
     a->was_short = short_host;
+    autod_busy(a, NULL);
     autod_write_state(a, supply, avail, psi, short_host);
 }
 
 /*
  * The signal thread: SIGTERM or SIGINT stops the loop, which lifts the
- * ceilings and exits; should a call hold it past AUTOD_STOP_MS, say
- * what it waits for and exit from here.
+ * ceilings and exits; should one call hold it AUTOD_STOP_MS after the
+ * signal, say what it waits for and exit from here.
  */
 static gpointer autod_signals(gpointer opaque)
 {
     Autod *a = opaque;
-    gint64 end;
-    const char *busy;
+    gint64 sent, stuck = 0;
+    const char *busy = NULL;
     int sig;
 
     if (sigwait(&a->signals, &sig)) {
         return NULL;
     }
+    sent = g_get_monotonic_time();
     g_atomic_int_set(&a->quit, TRUE);
     g_main_context_wakeup(NULL);
-    end = g_get_monotonic_time() + AUTOD_STOP_MS * 1000LL;
-    while (g_get_monotonic_time() < end) {
+    while (stuck < AUTOD_STOP_MS * 1000LL) {
         g_usleep(10 * 1000);
+        g_mutex_lock(&a->busy_lock);
+        busy = a->busy;
+        stuck = g_get_monotonic_time() - MAX(sent, a->busy_since);
+        g_mutex_unlock(&a->busy_lock);
     }
-    busy = g_atomic_pointer_get(&a->busy);
     g_printerr("ubf-autod: %s: no answer %d ms after %s; exiting, "
                "ceilings it set left in place\n", busy ? busy : "a VM",
                AUTOD_STOP_MS, sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -798,6 +816,7 @@ int main(int argc, char **argv)
         g_ptr_array_add(a.vms, v);
     }
     /* blocked before any thread starts, so that only ours takes them */
+    g_mutex_init(&a.busy_lock);
     sigemptyset(&a.signals);
     sigaddset(&a.signals, SIGTERM);
     sigaddset(&a.signals, SIGINT);
@@ -829,7 +848,7 @@ int main(int argc, char **argv)
     for (i = 0; i < a.vms->len; i++) {
         AutodVm *v = a.vms->pdata[i];
 
-        g_atomic_pointer_set(&a.busy, v->vm.name);
+        autod_busy(&a, v->vm.name);
         if (v->seen && v->ceiling && autod_read(v)) {
             autod_set_ceiling(v, 0);
         }
