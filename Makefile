@@ -94,7 +94,8 @@ tools: setup $(TOOLS)/build.ninja
 # with the frontend in (scripts/fuzz-qemu.sh, a clang build of its own),
 # FUZZ_SECONDS each.  Then migration streams (scripts/fuzz-streams.py):
 # FUZZ_STREAM_LOADS mutated streams of each configuration, each loaded
-# into a fresh QEMU (about 0.3 s a load here).
+# into a fresh QEMU (about 0.3 s a load here), or FUZZ_STREAM_SECONDS
+# per configuration if set and shorter.
 FUZZ_SECONDS ?= 600
 FUZZ_STREAM_LOADS ?= 10000
 fuzz: qemu guest

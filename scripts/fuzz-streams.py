@@ -19,6 +19,9 @@ output.  A stream refused is not a finding: that is what a bad stream
 must get (the first line QEMU printed is counted, to see why).
 
 Usage: fuzz-streams.py BUILD LOADS [CONFIG...]
+
+With FUZZ_STREAM_SECONDS set, each configuration stops after that long
+(or LOADS), and says how many loads it made.
 """
 
 import collections
@@ -355,6 +358,7 @@ def main():
     cfgs = configs(guest)
     names = sys.argv[3:] or list(cfgs)
     rng = random.Random(int(os.environ.get("FUZZ_SEED", "1")))
+    seconds = float(os.environ.get("FUZZ_STREAM_SECONDS", "0"))
     total_findings = 0
     for name in names:
         args, modules, steps = cfgs[name]
@@ -379,7 +383,11 @@ def main():
             print("fuzz-streams: %s: the unmutated stream does not load: %s"
                   % (name, outcome or first_error(text)))
             return 1
+        done = 0
         for i in range(loads):
+            if seconds and time.time() - t0 > seconds:
+                break
+            done += 1
             mutated, sec = mutate(data, sections, rng)
             path = os.path.join(work, "stream")
             open(path, "wb").write(mutated)
@@ -396,10 +404,13 @@ def main():
                       % (name, i, outcome, sec, keep), flush=True)
             else:
                 outcomes[first_error(text)] += 1
+            if done % 1000 == 0:
+                print("fuzz-streams: %s: %d loads in %.0f s, %d findings"
+                      % (name, done, time.time() - t0, findings), flush=True)
         shutil.rmtree(work, ignore_errors=True)
         total_findings += findings
         print("fuzz-streams: %s: %d loads in %.0f s (sections: %s), %d "
-              "findings" % (name, loads, time.time() - t0,
+              "findings" % (name, done, time.time() - t0,
                             ", ".join(sorted({s[0] for s in sections})),
                             findings))
         for what, n in outcomes.most_common(8):
