@@ -112,6 +112,12 @@ def configs(guest):
             "-object", "memory-backend-ram,id=n1,size=256M",
             "-numa", "node,nodeid=0,cpus=0,memdev=n0",
             "-numa", "node,nodeid=1,cpus=1,memdev=n1"]
+    # Linux's hv_balloon balloons boot memory only: the mixed template
+    # shrinks after growing, so its guest has 1 GiB to give from
+    numa_1g = ["-object", "memory-backend-ram,id=n0,size=512M",
+               "-object", "memory-backend-ram,id=n1,size=512M",
+               "-numa", "node,nodeid=0,cpus=0,memdev=n0",
+               "-numa", "node,nodeid=1,cpus=1,memdev=n1"]
     frontend = ["-object", "balloon-frontend,id=bf0,stall-timeout=60"]
     vb = ["-device", "virtio-balloon-pci,id=balloon0,addr=04.0"]
     vmem = ["-object", "memory-backend-ram,id=vm0,size=256M",
@@ -130,14 +136,14 @@ def configs(guest):
         "virtio-mem": (common + ["-m", "512M,maxmem=2G"] + numa + frontend +
                        vmem, "virtio_mem",
                        [("balloon", 768 * M), ("inflight", 896 * M)]),
-        "mixed-template": (common + ["-m", "512M,maxmem=40G"] + numa +
+        "mixed-template": (common + ["-m", "1G,maxmem=40G"] + numa_1g +
                            frontend + vb + vmem + hv,
                            # virtio_mem before hv_balloon: Linux takes one
                            # online-page callback, and with hv_balloon's
                            # in place virtio_mem's probe fails (-EINVAL)
                            "hv_vmbus,virtio_mem,hv_balloon,virtio_balloon",
-                           [("hv", None), ("balloon", 1536 * M),
-                            ("balloon", 1280 * M), ("inflight", 1152 * M)]),
+                           [("hv", None), ("balloon", 2048 * M),
+                            ("balloon", 1792 * M), ("inflight", 1664 * M)]),
         "hv-balloon": (common + ["-m", "512M,maxmem=40G"] + numa +
                        frontend + hv, "hv_vmbus,hv_balloon",
                        [("hv", None), ("balloon", 768 * M),
@@ -174,6 +180,7 @@ def save_stream(qemu, guest, name, args, modules, steps, out):
         "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                          stderr=open(os.path.join(d, "qemu.log"), "w"))
+    ok = False
     try:
         q = Qmp(qmp_path)
         for what, size in steps:
@@ -203,10 +210,15 @@ def save_stream(qemu, guest, name, args, modules, steps, out):
             time.sleep(0.2)
         q.cmd("quit")
         p.wait(30)
+        ok = True
     finally:
         if p.poll() is None:
             p.kill()
-        shutil.rmtree(d, ignore_errors=True)
+        if ok:
+            shutil.rmtree(d, ignore_errors=True)
+        else:
+            print("fuzz-streams: %s: saving failed; QEMU's output and the "
+                  "guest's console are in %s" % (name, d), flush=True)
 
 
 def find_sections(data):
