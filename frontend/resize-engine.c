@@ -397,6 +397,8 @@ bool resize_engine_limits_within(ResizeEngine *re, int64_t node_ceiling,
     int n;
 
     if (QTAILQ_EMPTY(&re->backends)) {
+        /* nothing can resize: the boot size is all a target can be */
+        *min = *max = re->base;
         return false;
     }
     if (node_ceiling) {

@@ -172,7 +172,8 @@ int64_t resize_engine_actual(ResizeEngine *re);
 /*
  * The targets a request may ask for now: [*min, *max], from the floor,
  * the balloons' and the virtio-mem devices' ranges.  Returns false if no
- * backend is registered.
+ * backend is registered; [*min, *max] is then the boot size alone.  Both
+ * are set in every case.
  */
 bool resize_engine_limits(ResizeEngine *re, int64_t *min, int64_t *max);
 

@@ -89,7 +89,15 @@ static void test_no_backend(void)
     int64_t min, max;
 
     mock_setup(&re);
+    /* the limits are set even so: the boot size, which cannot change */
+    min = max = -1;
     g_assert_false(resize_engine_limits(&re, &min, &max));
+    g_assert_cmpint(min, ==, re.base);
+    g_assert_cmpint(max, ==, re.base);
+    min = max = -1;
+    g_assert_false(resize_engine_limits_within(&re, 2 * GiB, &min, &max));
+    g_assert_cmpint(min, ==, re.base);
+    g_assert_cmpint(max, ==, re.base);
     g_assert_false(resize_engine_request(&re, GiB, "value", 0, &err));
     error_free_or_abort(&err);
 }
