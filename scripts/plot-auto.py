@@ -52,20 +52,24 @@ def main():
                             xytext=(4, 0), textcoords='offset points')
             else:
                 ax.axvline(when, color='grey', linewidth=1, linestyle=':')
+                lo, hi = ax.get_ylim()
                 ax.annotate('workload freed its memory',
-                            (when, ax.get_ylim()[1] * 0.95), color='grey',
-                            fontsize=7, ha='left', va='top',
-                            xytext=(4, 0), textcoords='offset points')
+                            (when, lo + (hi - lo) * 0.4), color='grey',
+                            fontsize=7, ha='right', va='center',
+                            rotation=90, xytext=(-2, 0),
+                            textcoords='offset points')
         ax.set_title(titles.get(policy, policy), fontsize=9)
         ax.set_xlabel('seconds since the workload started')
         ax.grid(True, alpha=0.3)
-        ax.legend(loc='best', fontsize=7)
     axes[0].set_ylabel('MiB')
+    # one legend for all, below: inside, it would hide a curve or a mark
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc='lower center', ncol=2, fontsize=8)
     title = 'One workload: 64 MiB/s to 1.5 GiB, held 15 s, freed'
     if len(sys.argv) > 3:
         title += '\n' + sys.argv[3]
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.savefig(sys.argv[2], dpi=100)
 
 
