@@ -3,7 +3,7 @@
  *
  * The backend's logic works on HvBalloonState (include/hw/hyperv/
  * hv-balloon.h) through two device operations, so that it runs the same
- * against the device (backends/hv-balloon.c) and against the model of
+ * against the device (backends/hv-balloon-dev.c) and against the model of
  * the device's contract the tests use (tests/unit/hv-balloon-model.c).
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors

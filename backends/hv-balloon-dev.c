@@ -1,5 +1,6 @@
 /*
- * Unified balloon frontend: hv-balloon backend, on the device
+ * Unified balloon frontend: the hv-balloon adapter on the device, as
+ * hw/hyperv/hv-balloon.c calls it
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -9,7 +10,7 @@
 #include "qemu/osdep.h"
 #include "hw/qdev-core.h"
 #include "hw/hyperv/hyperv.h"
-#include "hv-balloon.h"
+#include "hv-balloon-dev.h"
 #include "hv-balloon-backend.h"
 
 typedef struct HvBalloonDev {

@@ -7,8 +7,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#ifndef UBF_BACKENDS_HV_BALLOON_H
-#define UBF_BACKENDS_HV_BALLOON_H
+#ifndef UBF_BACKENDS_HV_BALLOON_DEV_H
+#define UBF_BACKENDS_HV_BALLOON_DEV_H
 
 #include "hw/hyperv/hv-balloon.h"
 #include "system/balloon.h"
