@@ -128,11 +128,13 @@ static void hv_balloon_backend_get_info(BalloonBackend *bb,
         HvBalloonHintStats hs;
 
         hb->ops->get_hint_stats(hb->dev, &hs);
-        info->hints_offered = hs.offered;
-        info->hint_bytes = hs.bytes;
-        info->hint_ranges = hs.ranges;
-        info->hint_discards = hs.discards;
-        info->hint_refused = hs.refused;
+        info->hints = (BalloonBackendHints) {
+            .offered = hs.offered,
+            .bytes = hs.bytes,
+            .ranges = hs.ranges,
+            .discards = hs.discards,
+            .refused = hs.refused,
+        };
     }
 }
 

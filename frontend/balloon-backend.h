@@ -57,6 +57,20 @@ typedef enum BalloonBackendRole {
 } BalloonBackendRole;
 
 /* A snapshot of one backend, filled by BalloonBackendClass::get_info. */
+/*
+ * Free page hints the guest sent since QEMU started (hv-balloon's cold
+ * discard hints): whether the backend offers them, the bytes and page
+ * ranges reported, the discards made for them (merged), the calls
+ * refused.  Guest-reported figures, for the user only.
+ */
+typedef struct BalloonBackendHints {
+    bool offered;
+    uint64_t bytes;
+    uint64_t ranges;
+    uint64_t discards;
+    uint64_t refused;
+} BalloonBackendHints;
+
 typedef struct BalloonBackendInfo {
     /* The guest driver is connected and can act on a new target. */
     bool driver_connected;
@@ -93,17 +107,8 @@ typedef struct BalloonBackendInfo {
      * static string, or NULL.
      */
     const char *limit_reason;
-    /*
-     * Free page hints the guest sent since QEMU started (hv-balloon's
-     * cold discard hints): whether the backend offers them, the bytes
-     * and page ranges reported, the discards made for them (merged), the
-     * calls refused.  Guest-reported figures, for the user only.
-     */
-    bool hints_offered;
-    uint64_t hint_bytes;
-    uint64_t hint_ranges;
-    uint64_t hint_discards;
-    uint64_t hint_refused;
+    /* Free page hints the guest sent (see BalloonBackendHints). */
+    BalloonBackendHints hints;
 } BalloonBackendInfo;
 
 /*

@@ -56,7 +56,7 @@
 #define BALLOON_FRONTEND_CLOCK QEMU_CLOCK_VIRTUAL
 
 typedef struct BalloonFrontend {
-    ResizeEngine engine;
+    ResizeEngine *engine;
     QEMUTimer *timer;
     QEMUTimer *reapply_timer;
     QEMUTimer *drift_timer;
@@ -272,9 +272,9 @@ uint64_t balloon_frontend_foreach_ram(RangeSet *pages,
 /* The engine, with the base size as it is now (DIMMs come and go). */
 static ResizeEngine *balloon_frontend_engine(void)
 {
-    ResizeEngine *re = &balloon_frontend_get()->engine;
+    ResizeEngine *re = balloon_frontend_get()->engine;
 
-    re->base = balloon_frontend_base_size();
+    resize_engine_set_base(re, balloon_frontend_base_size());
     return re;
 }
 
@@ -309,7 +309,7 @@ static void balloon_frontend_report(BalloonFrontend *bf)
 static void balloon_frontend_kick(BalloonFrontend *bf)
 {
     balloon_frontend_report(bf);
-    if (resize_engine_busy(&bf->engine)) {
+    if (resize_engine_busy(bf->engine)) {
         timer_mod(bf->timer, balloon_frontend_now_ms() +
                   BALLOON_FRONTEND_TICK_MS);
     }
@@ -333,12 +333,14 @@ static void balloon_frontend_tick(void *opaque)
 static void balloon_frontend_state_changed(ResizeEngine *re, ResizeState old,
                                            ResizeState state)
 {
-    qapi_event_send_memory_resize_state((MemoryResizeState)state,
-                                        re->target,
+    int64_t target;
+
+    resize_engine_target(re, &target);
+    qapi_event_send_memory_resize_state((MemoryResizeState)state, target,
                                         resize_engine_actual(re),
                                         state == RESIZE_STATE_FAILED ||
                                         state == RESIZE_STATE_STALLED ?
-                                        re->error : NULL);
+                                        resize_engine_error(re) : NULL);
 }
 
 static void balloon_frontend_stopped(ResizeEngine *re, ResizeStopReason why,
@@ -348,7 +350,7 @@ static void balloon_frontend_stopped(ResizeEngine *re, ResizeStopReason why,
                                        (MemoryResizeStopReason)why,
                                        why == RESIZE_STOP_FAILED ||
                                        why == RESIZE_STOP_STALLED ?
-                                       re->error : NULL);
+                                       resize_engine_error(re) : NULL);
 }
 
 static const ResizeEngineOps balloon_frontend_engine_ops = {
@@ -374,7 +376,10 @@ static void balloon_frontend_reapply(void *opaque)
     ResizeEngine *re = balloon_frontend_engine();
 
     if (resize_engine_reapply(re, balloon_frontend_now_ms())) {
-        trace_balloon_frontend_reapply(re->target);
+        int64_t target;
+
+        resize_engine_target(re, &target);
+        trace_balloon_frontend_reapply(target);
     }
     balloon_frontend_kick(bf);
 }
@@ -386,11 +391,13 @@ static void balloon_frontend_drift(void *opaque)
 {
     BalloonFrontend *bf = opaque;
     ResizeEngine *re = balloon_frontend_engine();
+    int64_t target;
 
     if (!balloon_frontend_drifted(re)) {
         return;
     }
-    trace_balloon_frontend_drift(re->target, resize_engine_actual(re));
+    resize_engine_target(re, &target);
+    trace_balloon_frontend_drift(target, resize_engine_actual(re));
     resize_engine_reapply(re, balloon_frontend_now_ms());
     balloon_frontend_kick(bf);
 }
@@ -432,7 +439,7 @@ static BalloonFrontend *balloon_frontend_get(void)
         BalloonFrontendSettings s;
 
         bf = g_new0(BalloonFrontend, 1);
-        resize_engine_init(&bf->engine, &balloon_frontend_engine_ops, bf, 0);
+        bf->engine = resize_engine_new(&balloon_frontend_engine_ops, bf, 0);
         balloon_frontend_default_settings(&s);
         balloon_frontend_apply_settings(&s);
         bf->timer = timer_new_ms(BALLOON_FRONTEND_CLOCK,
@@ -453,17 +460,18 @@ static int64_t balloon_frontend_reach(ResizeEngine *re)
     ResizeSlot *slot;
     int64_t plug = 0, balloon = 0;
 
-    QTAILQ_FOREACH(slot, &re->backends, next) {
+    RESIZE_ENGINE_FOREACH(re, slot) {
+        BalloonBackend *bb = resize_engine_slot_backend(slot);
         BalloonBackendInfo info;
 
-        balloon_backend_get_info(slot->bb, &info);
-        if (balloon_backend_is_balloon(slot->bb)) {
+        balloon_backend_get_info(bb, &info);
+        if (balloon_backend_is_balloon(bb)) {
             balloon = MAX(balloon, info.max_size);
         } else {
             plug += info.max_size;
         }
     }
-    return re->base + plug + balloon;
+    return resize_engine_base(re) + plug + balloon;
 }
 
 int64_t balloon_frontend_max_reach(void)
@@ -476,6 +484,7 @@ bool balloon_frontend_check_settings(const BalloonFrontendSettings *s,
 {
     ResizeEngine *re;
     int64_t max;
+    int nb_nodes;
 
     if (s->stall_ms < BALLOON_FRONTEND_STALL_MIN_S * 1000 ||
         s->stall_ms > BALLOON_FRONTEND_STALL_MAX_S * 1000) {
@@ -512,10 +521,11 @@ bool balloon_frontend_check_settings(const BalloonFrontendSettings *s,
                    "can reach)", max);
         return false;
     }
-    if (s->prefer_node < 0 || s->prefer_node >= re->nb_nodes) {
+    nb_nodes = resize_engine_nb_nodes(re);
+    if (s->prefer_node < 0 || s->prefer_node >= nb_nodes) {
         error_setg(errp, "Property 'prefer-node' expects a node from 0 to "
-                   "%d (the guest has %d NUMA node%s)", re->nb_nodes - 1,
-                   re->nb_nodes, re->nb_nodes > 1 ? "s" : "");
+                   "%d (the guest has %d NUMA node%s)", nb_nodes - 1,
+                   nb_nodes, nb_nodes > 1 ? "s" : "");
         return false;
     }
     return true;
@@ -523,16 +533,18 @@ bool balloon_frontend_check_settings(const BalloonFrontendSettings *s,
 
 void balloon_frontend_apply_settings(const BalloonFrontendSettings *s)
 {
-    ResizeEngine *re = &balloon_frontend_get()->engine;
+    ResizeEngineConfig cfg = {
+        .floor = s->floor,
+        .stall_ms = s->stall_ms,
+        .policy = (ResizePolicy)s->policy,
+        .prefer_node = s->prefer_node,
+    };
 
     trace_balloon_frontend_setting("floor", s->floor);
     trace_balloon_frontend_setting("stall-ms", s->stall_ms);
     trace_balloon_frontend_setting("policy", s->policy);
     trace_balloon_frontend_setting("prefer-node", s->prefer_node);
-    re->floor = s->floor;
-    re->stall_ms = s->stall_ms;
-    re->policy = s->policy;
-    re->prefer_node = s->prefer_node;
+    resize_engine_configure(balloon_frontend_get()->engine, &cfg);
     frontend_auto_apply(s);
 }
 
@@ -546,13 +558,13 @@ static void balloon_frontend_machine_done(Notifier *n, void *data)
     const BalloonFrontendSettings *s = balloon_frontend_object_settings();
     Error *err = NULL;
 
-    balloon_frontend_init_nodes(&balloon_frontend_get()->engine);
+    balloon_frontend_init_nodes(balloon_frontend_get()->engine);
     if (s && !balloon_frontend_check_settings(s, &err)) {
         error_prepend(&err, "balloon-frontend: ");
         error_report_err(err);
         exit(1);
     }
-    balloon_frontend_migration_init(&balloon_frontend_get()->engine);
+    balloon_frontend_migration_init(balloon_frontend_get()->engine);
 }
 
 static Notifier balloon_frontend_machine_done_notifier = {
@@ -580,7 +592,7 @@ void balloon_frontend_register(BalloonBackend *bb)
 void balloon_frontend_unregister(BalloonBackend *bb)
 {
     BalloonFrontend *bf = balloon_frontend_get();
-    ResizeEngine *re = &bf->engine;
+    ResizeEngine *re = bf->engine;
 
     if (resize_engine_remove(re, bb)) {
         trace_balloon_frontend_unregister(bb->id, resize_engine_count(re));
@@ -596,9 +608,11 @@ void balloon_frontend_unregister(BalloonBackend *bb)
  */
 static bool balloon_frontend_drifted(ResizeEngine *re)
 {
-    return !resize_engine_busy(re) && re->has_target &&
-           re->state == RESIZE_STATE_IDLE &&
-           resize_engine_actual(re) != re->target;
+    int64_t target;
+
+    return !resize_engine_busy(re) && resize_engine_target(re, &target) &&
+           resize_engine_state(re) == RESIZE_STATE_IDLE &&
+           resize_engine_actual(re) != target;
 }
 
 void balloon_frontend_changed(BalloonBackend *bb)
@@ -634,7 +648,7 @@ static ResizeEngine *balloon_frontend_check(Error **errp)
         return NULL;
     }
     re = balloon_frontend_engine();
-    if (QTAILQ_EMPTY(&re->backends)) {
+    if (!resize_engine_count(re)) {
         error_set(errp, ERROR_CLASS_DEVICE_NOT_ACTIVE,
                   "No balloon device has been activated");
         return NULL;
@@ -697,17 +711,19 @@ typedef struct BalloonFrontendNodes {
 
 static void balloon_frontend_nodes(ResizeEngine *re, BalloonFrontendNodes *nd)
 {
+    int nb_nodes = resize_engine_nb_nodes(re);
     ResizeSlot *slot;
 
     memset(nd, 0, sizeof(*nd));
-    QTAILQ_FOREACH(slot, &re->backends, next) {
+    RESIZE_ENGINE_FOREACH(re, slot) {
+        BalloonBackend *bb = resize_engine_slot_backend(slot);
         BalloonBackendInfo info;
 
-        balloon_backend_get_info(slot->bb, &info);
-        if (info.node >= re->nb_nodes) {
+        balloon_backend_get_info(bb, &info);
+        if (info.node >= nb_nodes) {
             continue;
         }
-        if (!balloon_backend_is_balloon(slot->bb)) {
+        if (!balloon_backend_is_balloon(bb)) {
             nd->plugged[MAX(info.node, 0)] += info.size;
             nd->room[MAX(info.node, 0)] += info.max_size;
         } else if (info.node >= 0) {
@@ -787,20 +803,21 @@ static bool balloon_frontend_ballooned_per_node(MachineState *ms,
     BalloonFrontendNodeSplit split = { ms, per_node, true };
     ResizeSlot *slot;
 
-    QTAILQ_FOREACH(slot, &re->backends, next) {
+    RESIZE_ENGINE_FOREACH(re, slot) {
+        BalloonBackend *bb = resize_engine_slot_backend(slot);
         BalloonBackendInfo info;
 
-        if (!balloon_backend_is_balloon(slot->bb)) {
+        if (!balloon_backend_is_balloon(bb)) {
             continue;
         }
-        balloon_backend_get_info(slot->bb, &info);
-        if (re->nb_nodes == 1 && info.size - info.hot_added < 0) {
+        balloon_backend_get_info(bb, &info);
+        if (resize_engine_nb_nodes(re) == 1 &&
+            info.size - info.hot_added < 0) {
             /* One node: it has all of them, whichever pages they are. */
             per_node[0] += info.hot_added - info.size;
             continue;
         }
-        if (!balloon_backend_foreach_range(slot->bb,
-                                           balloon_frontend_split_cb,
+        if (!balloon_backend_foreach_range(bb, balloon_frontend_split_cb,
                                            &split)) {
             if (info.size - info.hot_added < 0) {
                 return false;
@@ -886,16 +903,16 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
     MachineState *ms = current_machine;
     ResizeEngine *re = balloon_frontend_engine();
     BalloonFrontend *bf = balloon_frontend_get();
-    g_autofree int64_t *targets = g_new(int64_t, re->nb_nodes);
+    int n, nb_nodes = resize_engine_nb_nodes(re);
+    g_autofree int64_t *targets = g_new(int64_t, nb_nodes);
     g_autofree uint64_t *ballooned = NULL;
     g_autofree int64_t *ballooned_s = NULL;
     g_autofree BalloonFrontendNodes *nd = NULL;
     int64_t total;
-    int n, nb_nodes = re->nb_nodes;
 
     if (!balloon_frontend_parse_nodes(has_size, size, has_nodes, nodes,
                                       has_strict_nodes,
-                                      !QTAILQ_EMPTY(&re->backends),
+                                      resize_engine_count(re) > 0,
                                       nb_nodes, targets, errp) ||
         !balloon_frontend_check(errp)) {
         return;
@@ -922,8 +939,8 @@ void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
     for (n = 0; n < nb_nodes; n++) {
         ballooned_s[n] = ballooned[n] - nd->hot_added[n];
         if (targets[n] >= 0) {
-            total += targets[n] - (re->node_boot[n] + nd->plugged[n] -
-                                   ballooned_s[n]);
+            total += targets[n] - (resize_engine_node_boot(re, n) +
+                                   nd->plugged[n] - ballooned_s[n]);
         }
     }
     if (has_size && size != total) {
@@ -952,32 +969,37 @@ MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
     MemoryResizeNodeInfoList **tail_n;
     g_autofree uint64_t *ballooned = NULL;
     ResizeSlot *slot;
-    int n;
+    ResizeState state;
+    int n, nb_nodes;
     bool known;
 
     if (!re) {
         return NULL;
     }
+    nb_nodes = resize_engine_nb_nodes(re);
+    state = resize_engine_state(re);
     info = g_new0(MemoryResizeInfo, 1);
     info->actual = resize_engine_actual(re);
-    info->target = re->has_target ? re->target : info->actual;
-    info->state = (MemoryResizeState)re->state;
-    if ((re->state == RESIZE_STATE_FAILED ||
-         re->state == RESIZE_STATE_STALLED) && re->error) {
-        info->error = g_strdup(re->error);
+    resize_engine_target(re, &info->target);
+    info->state = (MemoryResizeState)state;
+    if (state == RESIZE_STATE_FAILED || state == RESIZE_STATE_STALLED) {
+        info->error = g_strdup(resize_engine_error(re));
     }
     resize_engine_progress(re, &info->done, &info->todo);
     resize_engine_limits(re, &info->min_size, &info->max_size);
 
     tail_b = &info->backends;
-    QTAILQ_FOREACH(slot, &re->backends, next) {
+    RESIZE_ENGINE_FOREACH(re, slot) {
         MemoryResizeBackendInfo *b = g_new0(MemoryResizeBackendInfo, 1);
+        BalloonBackend *bb = resize_engine_slot_backend(slot);
         BalloonBackendInfo bi;
+        const char *reason;
+        int64_t short_by;
 
-        balloon_backend_get_info(slot->bb, &bi);
-        b->id = g_strdup(slot->bb->id);
+        balloon_backend_get_info(bb, &bi);
+        b->id = g_strdup(bb->id);
         b->type = qapi_enum_parse(&MemoryResizeBackendType_lookup,
-                                  slot->bb->klass->type, -1, &error_abort);
+                                  bb->klass->type, -1, &error_abort);
         b->driver_connected = bi.driver_connected;
         b->size = bi.size;
         b->has_node = bi.node >= 0;
@@ -986,31 +1008,31 @@ MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
             b->has_hot_added = true;
             b->hot_added = bi.hot_added;
         }
-        if (bi.hints_offered) {
+        if (bi.hints.offered) {
             b->free_page_hints = g_new0(MemoryResizeFreePageHints, 1);
-            b->free_page_hints->bytes = bi.hint_bytes;
-            b->free_page_hints->ranges = bi.hint_ranges;
-            b->free_page_hints->discards = bi.hint_discards;
-            b->free_page_hints->refused = bi.hint_refused;
+            b->free_page_hints->bytes = bi.hints.bytes;
+            b->free_page_hints->ranges = bi.hints.ranges;
+            b->free_page_hints->discards = bi.hints.discards;
+            b->free_page_hints->refused = bi.hints.refused;
         }
-        if (re->in_flight && slot->is_short) {
+        if (resize_engine_slot_short(re, slot, &short_by, &reason)) {
             b->has_shortfall = true;
-            b->shortfall = slot->short_by;
-            b->reason = g_strdup(slot->reason);
+            b->shortfall = short_by;
+            b->reason = g_strdup(reason);
         }
         QAPI_LIST_APPEND(tail_b, b);
     }
 
-    ballooned = g_new0(uint64_t, re->nb_nodes);
+    ballooned = g_new0(uint64_t, nb_nodes);
     known = balloon_frontend_ballooned_per_node(ms, re, ballooned);
     nd = g_new(BalloonFrontendNodes, 1);
     balloon_frontend_nodes(re, nd);
     tail_n = &info->nodes;
-    for (n = 0; n < re->nb_nodes; n++) {
+    for (n = 0; n < nb_nodes; n++) {
         MemoryResizeNodeInfo *ni = g_new0(MemoryResizeNodeInfo, 1);
 
         ni->node = n;
-        ni->boot = re->node_boot[n];
+        ni->boot = resize_engine_node_boot(re, n);
         ni->plugged = nd->plugged[n];
         ni->hot_added = nd->hot_added[n];
         ni->actual = ni->boot + ni->plugged + ni->hot_added;

@@ -94,13 +94,14 @@ static void frontend_auto_sample(FrontendAuto *fa, AutoSizeSample *s)
     s->size = resize_engine_actual(re);
     s->demand = -1;
     s->pressure = -1;
-    QTAILQ_FOREACH(slot, &re->backends, next) {
+    RESIZE_ENGINE_FOREACH(re, slot) {
+        BalloonBackend *bb = resize_engine_slot_backend(slot);
         BalloonBackendReport r;
         BalloonBackendInfo info;
 
-        balloon_backend_get_info(slot->bb, &info);
+        balloon_backend_get_info(bb, &info);
         if (!info.driver_connected ||
-            !balloon_backend_get_report(slot->bb, &r) ||
+            !balloon_backend_get_report(bb, &r) ||
             r.age_ms < 0 || r.age_ms > AUTO_SIZE_STALE_MS ||
             (best_age >= 0 && r.age_ms >= best_age)) {
             continue;
@@ -160,10 +161,12 @@ static void frontend_auto_tick(void *opaque)
 
 static void frontend_auto_report_interval(int64_t interval_ms)
 {
+    ResizeEngine *re = balloon_frontend_get_engine();
     ResizeSlot *slot;
 
-    QTAILQ_FOREACH(slot, &balloon_frontend_get_engine()->backends, next) {
-        balloon_backend_set_report_interval(slot->bb, interval_ms);
+    RESIZE_ENGINE_FOREACH(re, slot) {
+        balloon_backend_set_report_interval(resize_engine_slot_backend(slot),
+                                            interval_ms);
     }
 }
 

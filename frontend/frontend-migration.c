@@ -38,31 +38,16 @@
 /* The longest error message carried (the rest is cut). */
 #define FRONTEND_MIGRATION_MAX_ERROR 4096
 
-/*
- * The request in flight as the stream carries it: loaded here, checked
- * against each other and against this machine, and only then taken into
- * the engine.
- */
-typedef struct FrontendMigrationRequest {
-    bool has_target;
-    int64_t target;
-    bool in_flight;
-    bool by_node;
-    bool strict_nodes;
-    int32_t growth_node;
-    int64_t balloon_growth;
-    int64_t node_amount[RESIZE_ENGINE_MAX_NODES];
-} FrontendMigrationRequest;
-
 typedef struct FrontendMigration {
     ResizeEngine *re;
 
-    /* What the stream carries */
-    FrontendMigrationRequest req;
+    /*
+     * What the stream carries: the request, loaded here, checked against
+     * this machine by the engine, and only then taken into it.
+     */
+    ResizeEngineRequest req;
     int32_t nb_nodes;
     int64_t *node_amount;           /* req.node_amount, nb_nodes of them */
-    uint32_t state;
-    int64_t done;                   /* bytes the request moved so far */
     uint32_t error_len;             /* with its NUL, 0 for none */
     char *error;
     BalloonFrontendSettings settings;
@@ -87,29 +72,19 @@ static bool frontend_migration_needed(void *opaque)
 static int frontend_migration_pre_save(void *opaque)
 {
     FrontendMigration *fm = opaque;
-    ResizeEngine *re = fm->re;
-    int64_t todo;
+    const char *error = resize_engine_error(fm->re);
 
-    fm->req.has_target = re->has_target;
-    fm->req.target = re->target;
-    fm->req.in_flight = re->in_flight;
-    fm->req.by_node = re->by_node;
-    fm->req.strict_nodes = re->strict_nodes;
-    fm->req.growth_node = re->growth_node;
-    fm->req.balloon_growth = re->balloon_growth;
-    memcpy(fm->req.node_amount, re->node_amount,
-           sizeof(re->node_amount[0]) * re->nb_nodes);
-    fm->nb_nodes = re->nb_nodes;
-    fm->state = re->state;
-    fm->sent_request = re->in_flight;
-    resize_engine_progress(re, &fm->done, &todo);
+    resize_engine_save_request(fm->re, &fm->req);
+    fm->nb_nodes = resize_engine_nb_nodes(fm->re);
+    fm->sent_request = fm->req.in_flight;
     g_clear_pointer(&fm->error, g_free);
     fm->error_len = 0;
-    if (re->error) {
-        fm->error = g_strndup(re->error, FRONTEND_MIGRATION_MAX_ERROR - 1);
+    if (error) {
+        fm->error = g_strndup(error, FRONTEND_MIGRATION_MAX_ERROR - 1);
         fm->error_len = strlen(fm->error) + 1;
     }
-    trace_frontend_migration_save(re->in_flight, re->target, fm->done);
+    trace_frontend_migration_save(fm->req.in_flight, fm->req.target,
+                                  fm->req.done);
     return 0;
 }
 
@@ -127,7 +102,7 @@ static int frontend_migration_pre_load(void *opaque)
     FrontendMigration *fm = opaque;
 
     /* Checked against the stream: the NUMA configuration must match. */
-    fm->nb_nodes = fm->re->nb_nodes;
+    fm->nb_nodes = resize_engine_nb_nodes(fm->re);
     return 0;
 }
 
@@ -139,105 +114,29 @@ static bool frontend_migration_error_len_ok(void *opaque, int version_id)
     return fm->error_len <= FRONTEND_MIGRATION_MAX_ERROR;
 }
 
-/*
- * Is the incoming request one this VM could have: a target within what
- * its backends could ever reach and not below the floor, per-node
- * targets within each node's virtio-mem, a state that goes with being in
- * flight or not?  Says what is wrong in @why.
- */
-static bool frontend_migration_request_ok(FrontendMigration *fm,
-                                          int64_t reach, char **why)
-{
-    FrontendMigrationRequest *r = &fm->req;
-    ResizeEngine *re = fm->re;
-    bool busy_state = fm->state == RESIZE_STATE_RESIZING ||
-                      fm->state == RESIZE_STATE_STALLED ||
-                      fm->state == RESIZE_STATE_NO_GUEST_DRIVER;
-    int n, nodes = 0;
-
-    if (fm->state >= RESIZE_STATE__MAX) {
-        *why = g_strdup_printf("state %" PRIu32, fm->state);
-    } else if (r->in_flight != busy_state) {
-        *why = g_strdup_printf("%s with state %s", r->in_flight ?
-                               "in flight" : "not in flight",
-                               resize_engine_state_str(fm->state));
-    } else if (r->in_flight && !r->has_target) {
-        *why = g_strdup("in flight without a target");
-    } else if (r->has_target && (r->target <= 0 || r->target > reach)) {
-        *why = g_strdup_printf("target %" PRId64 " (this VM reaches 1 to %"
-                               PRId64 " bytes)", r->target, reach);
-    } else if (r->in_flight && r->target < re->floor) {
-        *why = g_strdup_printf("target %" PRId64 " below the floor %" PRId64,
-                               r->target, re->floor);
-    } else if (r->growth_node < -1 || r->growth_node >= re->nb_nodes) {
-        *why = g_strdup_printf("growth node %" PRId32, r->growth_node);
-    } else if (r->balloon_growth < 0 || r->balloon_growth > reach) {
-        *why = g_strdup_printf("balloon growth %" PRId64, r->balloon_growth);
-    } else if (fm->done < 0 || fm->done > 2 * reach) {
-        *why = g_strdup_printf("%" PRId64 " bytes moved", fm->done);
-    } else if (fm->error_len && fm->error[fm->error_len - 1]) {
-        *why = g_strdup("an error message without its end");
-    } else {
-        *why = NULL;
-    }
-    if (*why) {
-        return false;
-    }
-    for (n = 0; n < re->nb_nodes; n++) {
-        int64_t lo, hi;
-        uint64_t step;
-
-        if (r->node_amount[n] == -1) {
-            continue;
-        }
-        resize_engine_node_limits(re, n, 0, &lo, &hi, &step);
-        if (r->node_amount[n] < 0 ||
-            r->node_amount[n] > hi - re->node_boot[n]) {
-            *why = g_strdup_printf("node %d plugged %" PRId64 " (it can "
-                                   "have 0 to %" PRId64 " bytes plugged)", n,
-                                   r->node_amount[n], hi - re->node_boot[n]);
-            return false;
-        }
-        nodes++;
-    }
-    if (r->by_node && r->in_flight && !nodes) {
-        *why = g_strdup("per-node request without any node");
-        return false;
-    }
-    return true;
-}
-
-/* The request the stream has, checked, into the engine. */
+/* The request the stream has, checked by the engine, into it. */
 static int frontend_migration_post_load(void *opaque, int version_id)
 {
     FrontendMigration *fm = opaque;
-    ResizeEngine *re = fm->re;
-    g_autofree char *why = NULL;
+    Error *err = NULL;
 
-    if (!frontend_migration_request_ok(fm, balloon_frontend_max_reach(),
-                                       &why)) {
-        error_report("balloon-frontend: the incoming request is not valid: "
-                     "%s", why);
-        return -EINVAL;
+    if (fm->error_len && fm->error[fm->error_len - 1]) {
+        error_setg(&err, "an error message without its end");
+    } else {
+        resize_engine_load_request(fm->re, &fm->req,
+                                   fm->error_len ? fm->error : NULL,
+                                   balloon_frontend_max_reach(), &err);
     }
-    re->has_target = fm->req.has_target;
-    re->target = fm->req.target;
-    re->in_flight = fm->req.in_flight;
-    re->by_node = fm->req.by_node;
-    re->strict_nodes = fm->req.strict_nodes;
-    re->growth_node = fm->req.growth_node;
-    re->balloon_growth = fm->req.balloon_growth;
-    memcpy(re->node_amount, fm->req.node_amount,
-           sizeof(re->node_amount[0]) * re->nb_nodes);
-    re->state = fm->state;
-    re->phase = RESIZE_PHASE_DONE;
-    re->todo = fm->done;            /* resuming adds what is left */
-    g_free(re->error);
-    re->error = fm->error_len ? g_steal_pointer(&fm->error) : NULL;
     g_clear_pointer(&fm->error, g_free);
     fm->error_len = 0;
+    if (err) {
+        error_reportf_err(err, "balloon-frontend: the incoming request is "
+                          "not valid: ");
+        return -EINVAL;
+    }
     fm->loaded = true;
-    trace_frontend_migration_load(re->in_flight, re->target, fm->done);
+    trace_frontend_migration_load(fm->req.in_flight, fm->req.target,
+                                  fm->req.done);
     return 0;
 }
 
@@ -356,13 +255,13 @@ static const VMStateDescription frontend_migration_request_vmsd = {
     .version_id = 1,
     .minimum_version_id = 1,
     .fields = (const VMStateField[]) {
-        VMSTATE_BOOL(has_target, FrontendMigrationRequest),
-        VMSTATE_INT64(target, FrontendMigrationRequest),
-        VMSTATE_BOOL(in_flight, FrontendMigrationRequest),
-        VMSTATE_BOOL(by_node, FrontendMigrationRequest),
-        VMSTATE_BOOL(strict_nodes, FrontendMigrationRequest),
-        VMSTATE_INT32(growth_node, FrontendMigrationRequest),
-        VMSTATE_INT64(balloon_growth, FrontendMigrationRequest),
+        VMSTATE_BOOL(has_target, ResizeEngineRequest),
+        VMSTATE_INT64(target, ResizeEngineRequest),
+        VMSTATE_BOOL(in_flight, ResizeEngineRequest),
+        VMSTATE_BOOL(by_node, ResizeEngineRequest),
+        VMSTATE_BOOL(strict_nodes, ResizeEngineRequest),
+        VMSTATE_INT32(growth_node, ResizeEngineRequest),
+        VMSTATE_INT64(balloon_growth, ResizeEngineRequest),
         VMSTATE_END_OF_LIST()
     },
 };
@@ -379,13 +278,13 @@ static const VMStateDescription frontend_migration_vmsd = {
     .fields = (const VMStateField[]) {
         VMSTATE_STRUCT(req, FrontendMigration, 1,
                        frontend_migration_request_vmsd,
-                       FrontendMigrationRequest),
+                       ResizeEngineRequest),
         VMSTATE_INT32_EQUAL(nb_nodes, FrontendMigration,
                             "the NUMA node count must match"),
         VMSTATE_VARRAY_INT32(node_amount, FrontendMigration, nb_nodes, 0,
                              vmstate_info_int64, int64_t),
-        VMSTATE_UINT32(state, FrontendMigration),
-        VMSTATE_INT64(done, FrontendMigration),
+        VMSTATE_UINT32(req.state, FrontendMigration),
+        VMSTATE_INT64(req.done, FrontendMigration),
         VMSTATE_UINT32(error_len, FrontendMigration),
         VMSTATE_VALIDATE("error_len", frontend_migration_error_len_ok),
         VMSTATE_VBUFFER_ALLOC_UINT32(error, FrontendMigration, 0, NULL,
@@ -411,13 +310,16 @@ static int frontend_migration_notify(NotifierWithReturn *notifier,
         resize_engine_hold(fm->re, true, balloon_frontend_clock_ms());
         break;
     case MIG_EVENT_PRECOPY_FAILED:
-        if (fm->sent_request && fm->re->in_flight) {
+        if (fm->sent_request && resize_engine_busy(fm->re)) {
+            int64_t target;
+
+            resize_engine_target(fm->re, &target);
             /* Whatever the cause, say what is known of this side. */
             warn_report("balloon-frontend: the migration failed with a "
                         "memory resize to %" PRId64 " bytes in flight; it "
                         "goes on here.  A destination without the balloon "
                         "frontend cannot take a resize in flight: let it "
-                        "finish first", fm->re->target);
+                        "finish first", target);
         }
         resize_engine_hold(fm->re, false, balloon_frontend_clock_ms());
         balloon_frontend_poke();
@@ -444,7 +346,7 @@ static void frontend_migration_vm_state(void *opaque, bool running,
     if (!running || (!fm->loaded && !fm->incoming)) {
         return;
     }
-    trace_frontend_migration_start(fm->loaded, fm->re->in_flight);
+    trace_frontend_migration_start(fm->loaded, resize_engine_busy(fm->re));
     if (fm->loaded) {
         resize_engine_resume(fm->re, balloon_frontend_clock_ms());
     } else {
@@ -461,7 +363,7 @@ void balloon_frontend_migration_init(ResizeEngine *re)
 
     fm->re = re;
     fm->node_amount = fm->req.node_amount;
-    fm->nb_nodes = re->nb_nodes;
+    fm->nb_nodes = resize_engine_nb_nodes(re);
     fm->incoming = runstate_check(RUN_STATE_INMIGRATE);
     vmstate_register(NULL, 0, &frontend_migration_vmsd, fm);
     migration_add_notifier(&frontend_migration_notifier,

@@ -20,7 +20,7 @@
 #include "qemu/osdep.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
-#include "resize-engine.h"
+#include "resize-engine-priv.h"
 #include "trace.h"
 
 /* Targets are reached to the page: the balloon's unit. */
@@ -105,6 +105,99 @@ void resize_engine_finalize(ResizeEngine *re)
         g_free(slot);
     }
     g_clear_pointer(&re->error, g_free);
+}
+
+ResizeEngine *resize_engine_new(const ResizeEngineOps *ops, void *opaque,
+                                int64_t base)
+{
+    ResizeEngine *re = g_new(ResizeEngine, 1);
+
+    resize_engine_init(re, ops, opaque, base);
+    return re;
+}
+
+void resize_engine_free(ResizeEngine *re)
+{
+    if (re) {
+        resize_engine_finalize(re);
+        g_free(re);
+    }
+}
+
+int resize_engine_nb_nodes(ResizeEngine *re)
+{
+    return re->nb_nodes;
+}
+
+int64_t resize_engine_node_boot(ResizeEngine *re, int node)
+{
+    g_assert(node >= 0 && node < re->nb_nodes);
+    return re->node_boot[node];
+}
+
+void resize_engine_set_base(ResizeEngine *re, int64_t base)
+{
+    re->base = base;
+}
+
+int64_t resize_engine_base(ResizeEngine *re)
+{
+    return re->base;
+}
+
+void resize_engine_configure(ResizeEngine *re, const ResizeEngineConfig *cfg)
+{
+    re->floor = cfg->floor;
+    re->stall_ms = cfg->stall_ms;
+    re->policy = cfg->policy;
+    re->prefer_node = cfg->prefer_node;
+}
+
+int64_t resize_engine_floor(ResizeEngine *re)
+{
+    return re->floor;
+}
+
+ResizeSlot *resize_engine_first(ResizeEngine *re)
+{
+    return QTAILQ_FIRST(&re->backends);
+}
+
+ResizeSlot *resize_engine_next(ResizeSlot *slot)
+{
+    return QTAILQ_NEXT(slot, next);
+}
+
+BalloonBackend *resize_engine_slot_backend(ResizeSlot *slot)
+{
+    return slot->bb;
+}
+
+bool resize_engine_slot_short(ResizeEngine *re, ResizeSlot *slot,
+                              int64_t *by, const char **reason)
+{
+    if (!re->in_flight || !slot->is_short) {
+        return false;
+    }
+    *by = slot->short_by;
+    *reason = slot->reason;
+    return true;
+}
+
+bool resize_engine_target(ResizeEngine *re, int64_t *target)
+{
+    *target = re->has_target ? re->target : resize_engine_actual(re);
+    return re->has_target;
+}
+
+ResizeState resize_engine_state(ResizeEngine *re)
+{
+    return re->state;
+}
+
+const char *resize_engine_error(ResizeEngine *re)
+{
+    return re->error;
 }
 
 static ResizeSlot *resize_engine_slot(ResizeEngine *re, BalloonBackend *bb)
@@ -1623,6 +1716,124 @@ void resize_engine_progress(ResizeEngine *re, int64_t *done, int64_t *todo)
 
     *todo = re->todo;
     *done = MAX(re->todo - left, 0);
+}
+
+void resize_engine_save_request(ResizeEngine *re, ResizeEngineRequest *r)
+{
+    int64_t todo;
+
+    memset(r, 0, sizeof(*r));
+    r->has_target = re->has_target;
+    r->target = re->target;
+    r->in_flight = re->in_flight;
+    r->by_node = re->by_node;
+    r->strict_nodes = re->strict_nodes;
+    r->growth_node = re->growth_node;
+    r->balloon_growth = re->balloon_growth;
+    memcpy(r->node_amount, re->node_amount,
+           sizeof(re->node_amount[0]) * re->nb_nodes);
+    r->state = re->state;
+    resize_engine_progress(re, &r->done, &todo);
+}
+
+/*
+ * Is @r a request this engine could have made: a target within what
+ * its backends could ever reach (@reach) and not below the floor,
+ * per-node targets within each node's virtio-mem, a state that goes
+ * with being in flight or not?
+ */
+static bool resize_engine_request_ok(ResizeEngine *re,
+                                     const ResizeEngineRequest *r,
+                                     int64_t reach, Error **errp)
+{
+    bool busy_state = r->state == RESIZE_STATE_RESIZING ||
+                      r->state == RESIZE_STATE_STALLED ||
+                      r->state == RESIZE_STATE_NO_GUEST_DRIVER;
+    int n, nodes = 0;
+
+    if (r->state >= RESIZE_STATE__MAX) {
+        error_setg(errp, "state %" PRIu32, r->state);
+        return false;
+    }
+    if (r->in_flight != busy_state) {
+        error_setg(errp, "%s with state %s",
+                   r->in_flight ? "in flight" : "not in flight",
+                   resize_engine_state_str(r->state));
+        return false;
+    }
+    if (r->in_flight && !r->has_target) {
+        error_setg(errp, "in flight without a target");
+        return false;
+    }
+    if (r->has_target && (r->target <= 0 || r->target > reach)) {
+        error_setg(errp, "target %" PRId64 " (this VM reaches 1 to %"
+                   PRId64 " bytes)", r->target, reach);
+        return false;
+    }
+    if (r->in_flight && r->target < re->floor) {
+        error_setg(errp, "target %" PRId64 " below the floor %" PRId64,
+                   r->target, re->floor);
+        return false;
+    }
+    if (r->growth_node < -1 || r->growth_node >= re->nb_nodes) {
+        error_setg(errp, "growth node %" PRId32, r->growth_node);
+        return false;
+    }
+    if (r->balloon_growth < 0 || r->balloon_growth > reach) {
+        error_setg(errp, "balloon growth %" PRId64, r->balloon_growth);
+        return false;
+    }
+    if (r->done < 0 || r->done > 2 * reach) {
+        error_setg(errp, "%" PRId64 " bytes moved", r->done);
+        return false;
+    }
+    for (n = 0; n < re->nb_nodes; n++) {
+        int64_t lo, hi;
+        uint64_t step;
+
+        if (r->node_amount[n] == -1) {
+            continue;
+        }
+        resize_engine_node_limits(re, n, 0, &lo, &hi, &step);
+        if (r->node_amount[n] < 0 ||
+            r->node_amount[n] > hi - re->node_boot[n]) {
+            error_setg(errp, "node %d plugged %" PRId64 " (it can have 0 to %"
+                       PRId64 " bytes plugged)", n, r->node_amount[n],
+                       hi - re->node_boot[n]);
+            return false;
+        }
+        nodes++;
+    }
+    if (r->by_node && r->in_flight && !nodes) {
+        error_setg(errp, "per-node request without any node");
+        return false;
+    }
+    return true;
+}
+
+bool resize_engine_load_request(ResizeEngine *re,
+                                const ResizeEngineRequest *r,
+                                const char *error, int64_t reach,
+                                Error **errp)
+{
+    if (!resize_engine_request_ok(re, r, reach, errp)) {
+        return false;
+    }
+    re->has_target = r->has_target;
+    re->target = r->target;
+    re->in_flight = r->in_flight;
+    re->by_node = r->by_node;
+    re->strict_nodes = r->strict_nodes;
+    re->growth_node = r->growth_node;
+    re->balloon_growth = r->balloon_growth;
+    memcpy(re->node_amount, r->node_amount,
+           sizeof(re->node_amount[0]) * re->nb_nodes);
+    re->state = r->state;
+    re->phase = RESIZE_PHASE_DONE;
+    re->todo = r->done;             /* resuming adds what is left */
+    g_free(re->error);
+    re->error = g_strdup(error);
+    return true;
 }
 
 const char *resize_engine_state_str(ResizeState state)

@@ -59,37 +59,8 @@ typedef enum ResizePolicy {
 
 typedef struct ResizeEngine ResizeEngine;
 
-/*
- * A registered backend, what the plan in flight wants of it, and what it
- * could not do.
- */
-typedef struct ResizeSlot {
-    BalloonBackend *bb;
-    bool in_plan;               /* has a step in the current plan */
-    int64_t planned;            /* contribution the plan wants */
-    int64_t start;              /* contribution when the plan began */
-    int64_t asked;              /* contribution last asked for, or -1 */
-    bool was_connected;         /* its driver was up during this request */
-
-    /* Progress toward @planned, for shortfall detection */
-    int64_t best_dist;          /* least |planned - size| seen */
-    int64_t progress_ms;        /* when best_dist last fell */
-    unsigned int nudges;        /* told its target again since */
-
-    /*
-     * Short: it stopped moving before @planned (no progress for 1 s or a
-     * third of the stall timeout, its driver went away, or its range no
-     * longer includes @planned).  Plans then give it only what the others
-     * cannot do, until @retry_at_ms.
-     */
-    bool is_short;
-    int64_t short_at;           /* the contribution it stopped at */
-    int64_t short_by;           /* bytes it fell short of its plan */
-    bool short_down;            /* it was going down (unplug, inflate) */
-    const char *reason;         /* why, for the user */
-    int64_t retry_at_ms;
-    QTAILQ_ENTRY(ResizeSlot) next;
-} ResizeSlot;
+/* A registered backend and what the plan in flight wants of it. */
+typedef struct ResizeSlot ResizeSlot;
 
 typedef struct ResizeEngineOps {
     /* Optional: the state changed from @old to @state. */
@@ -103,57 +74,99 @@ typedef struct ResizeEngineOps {
                     int64_t actual);
 } ResizeEngineOps;
 
-struct ResizeEngine {
-    QTAILQ_HEAD(, ResizeSlot) backends;
-    const ResizeEngineOps *ops;
-    void *opaque;
+/*
+ * A new engine for a guest of @base bytes of boot memory (one NUMA node
+ * until resize_engine_set_nodes()); @ops is called back with @opaque.
+ */
+ResizeEngine *resize_engine_new(const ResizeEngineOps *ops, void *opaque,
+                                int64_t base);
 
-    /* Configuration */
-    int64_t base;                   /* boot RAM + DIMMs, bytes */
-    int64_t floor;                  /* smallest target accepted, bytes */
-    int64_t stall_ms;               /* no progress this long: stalled */
-    int64_t retry_ms;               /* a short backend is tried again */
-    ResizePolicy policy;
-    int prefer_node;                /* RESIZE_POLICY_PREFER's node */
-    int nb_nodes;                   /* NUMA nodes (1 without NUMA) */
-    int64_t node_boot[RESIZE_ENGINE_MAX_NODES];   /* boot RAM per node */
-
-    /* The request in flight (or the last one) */
-    bool has_target;
-    int64_t target;
-    bool by_node;                   /* per-node targets (node_amount) */
-    bool strict_nodes;              /* ...whose shortfalls stay in node */
-    int64_t node_amount[RESIZE_ENGINE_MAX_NODES]; /* plugged, or -1 */
-    int growth_node;                /* ...and the balloon grows this node */
-    int64_t node_ceiling;           /* no node grows past this (0: none) */
-    int64_t balloon_growth;         /* ...by this much */
-    ResizeState state;
-    ResizePhase phase;
-    bool in_flight;                 /* the request has not stopped */
-    ResizeSlot *balloon;            /* the balloon the plan is built on */
-    int64_t unreachable;            /* bytes no backend can move now */
-    unsigned int idle_replans;      /* replans in a row that moved nothing */
-    bool ask_again;                 /* this plan asks even those asked */
-    bool held;                      /* no shortfall or stall decisions */
-    unsigned int depth;             /* calls into the engine in progress */
-    bool retick;                    /* a tick came meanwhile: do it after */
-    int64_t todo;                   /* bytes to move in all */
-    int64_t moved;                  /* bytes moved by earlier plans */
-    int64_t best_remaining;         /* least bytes left seen so far */
-    int64_t last_progress_ms;       /* when best_remaining last fell */
-    int64_t next_retry_ms;          /* stalled: when short ones are retried */
-    char *error;                    /* why it failed or stalled, or NULL */
-};
-
-void resize_engine_init(ResizeEngine *re, const ResizeEngineOps *ops,
-                        void *opaque, int64_t base);
+/* Free @re and what it holds (not the backends). */
+void resize_engine_free(ResizeEngine *re);
 
 /* The guest's NUMA nodes and their boot memory (default: one node). */
 void resize_engine_set_nodes(ResizeEngine *re, int nb_nodes,
                              const int64_t *boot);
 
-/* Free what the engine holds (not the backends). */
-void resize_engine_finalize(ResizeEngine *re);
+/* The NUMA nodes, and node @node's boot memory. */
+int resize_engine_nb_nodes(ResizeEngine *re);
+int64_t resize_engine_node_boot(ResizeEngine *re, int node);
+
+/* Boot RAM + DIMMs: what no backend moves (DIMMs come and go). */
+void resize_engine_set_base(ResizeEngine *re, int64_t base);
+int64_t resize_engine_base(ResizeEngine *re);
+
+/* What a user sets: see the balloon-frontend object's properties. */
+typedef struct ResizeEngineConfig {
+    int64_t floor;                  /* smallest target accepted, bytes */
+    int64_t stall_ms;               /* no progress this long: stalled */
+    ResizePolicy policy;
+    int prefer_node;                /* RESIZE_POLICY_PREFER's node */
+} ResizeEngineConfig;
+
+void resize_engine_configure(ResizeEngine *re, const ResizeEngineConfig *cfg);
+int64_t resize_engine_floor(ResizeEngine *re);
+
+/*
+ * The registered backends, in registry order:
+ * RESIZE_ENGINE_FOREACH(re, slot) { bb = resize_engine_slot_backend(slot); }
+ * Registering or removing one while iterating is not allowed.
+ */
+ResizeSlot *resize_engine_first(ResizeEngine *re);
+ResizeSlot *resize_engine_next(ResizeSlot *slot);
+BalloonBackend *resize_engine_slot_backend(ResizeSlot *slot);
+#define RESIZE_ENGINE_FOREACH(re, slot) \
+    for ((slot) = resize_engine_first(re); (slot); \
+         (slot) = resize_engine_next(slot))
+
+/*
+ * Has the backend of @slot fallen short of the request in flight?  Then
+ * by how many bytes, and why (owned by the engine, valid until the
+ * next call into it).
+ */
+bool resize_engine_slot_short(ResizeEngine *re, ResizeSlot *slot,
+                              int64_t *by, const char **reason);
+
+/* The last target, if there is one (else the guest size). */
+bool resize_engine_target(ResizeEngine *re, int64_t *target);
+ResizeState resize_engine_state(ResizeEngine *re);
+/* Why the request failed or stalled (owned by the engine), or NULL. */
+const char *resize_engine_error(ResizeEngine *re);
+
+/*
+ * The request in flight (or the last one) as a migration carries it:
+ * what the user asked for and how far it got, not the plan (the
+ * destination plans the rest from where the devices are).
+ */
+typedef struct ResizeEngineRequest {
+    bool has_target;
+    int64_t target;
+    bool in_flight;
+    bool by_node;
+    bool strict_nodes;
+    int32_t growth_node;
+    int64_t balloon_growth;
+    int64_t node_amount[RESIZE_ENGINE_MAX_NODES]; /* nb_nodes of them */
+    uint32_t state;                 /* a ResizeState */
+    int64_t done;                   /* bytes the request moved so far */
+} ResizeEngineRequest;
+
+/* The request into @r; its error is resize_engine_error()'s. */
+void resize_engine_save_request(ResizeEngine *re, ResizeEngineRequest *r);
+
+/*
+ * Take @r, with @error (NULL for none), as the request, once checked
+ * against this engine: a target from 1 to @reach bytes and not below
+ * the floor, per-node amounts within each node's virtio-mem, a state
+ * that goes with being in flight or not, figures in range.  @r comes
+ * from a migration stream: nothing in it is trusted.  On error nothing
+ * changes and @errp says what is wrong.  Nothing moves until
+ * resize_engine_resume().
+ */
+bool resize_engine_load_request(ResizeEngine *re,
+                                const ResizeEngineRequest *r,
+                                const char *error, int64_t reach,
+                                Error **errp);
 
 /*
  * Register @bb; its klass and id must be set.  The registry keeps the

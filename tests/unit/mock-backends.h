@@ -16,7 +16,7 @@
 #ifndef UBF_MOCK_BACKENDS_H
 #define UBF_MOCK_BACKENDS_H
 
-#include "resize-engine.h"
+#include "resize-engine-priv.h"
 
 #define BASE (1 * GiB)
 #define BLOCK (2 * MiB)

@@ -101,22 +101,27 @@ static void test_hold(void)
 }
 
 /*
- * The destination: what the stream carries of the engine (see
- * frontend-migration.c) copied into a fresh engine whose backends are
- * where the source's were; resumed, it reaches the target, and stops
- * once.
+ * The destination: what the stream carries of the engine
+ * (resize_engine_save_request(), see frontend-migration.c) loaded into a
+ * fresh engine whose backends are where the source's were; resumed, it
+ * reaches the target, and stops once.
  */
 static void test_resume(void)
 {
     ResizeEngine src, dst;
+    ResizeEngineRequest req;
     Mock b, m, b2, m2;
     Mock *all[] = { &b2, &m2 };
-    int64_t done, todo;
+    int64_t done, todo, target;
 
     setup(&src);
     start_shrink(&src, &b, &m);
     resize_engine_hold(&src, true, mock_now_ms);
     resize_engine_progress(&src, &done, &todo);
+    resize_engine_save_request(&src, &req);
+    g_assert_true(req.in_flight);
+    g_assert_cmpint(req.target, ==, 640 * MiB);
+    g_assert_cmpint(req.done, ==, done);
 
     /* The devices migrate their own state: same sizes, same targets. */
     mock_setup(&dst);
@@ -126,15 +131,11 @@ static void test_resume(void)
     QTAILQ_INIT(&dst.backends);
     resize_engine_add(&dst, &b2.bb);
     resize_engine_add(&dst, &m2.bb);
-    dst.has_target = src.has_target;
-    dst.target = src.target;
-    dst.in_flight = src.in_flight;
-    dst.by_node = src.by_node;
-    dst.strict_nodes = src.strict_nodes;
-    dst.growth_node = src.growth_node;
-    dst.balloon_growth = src.balloon_growth;
-    dst.state = src.state;
-    dst.todo = done;
+    g_assert_true(resize_engine_load_request(&dst, &req, NULL, 4 * GiB,
+                                             &error_abort));
+    g_assert_true(resize_engine_target(&dst, &target));
+    g_assert_cmpint(target, ==, 640 * MiB);
+    g_assert_true(resize_engine_busy(&dst));
     m2.set_calls = 0;
 
     resize_engine_resume(&dst, mock_now_ms);
@@ -149,6 +150,86 @@ static void test_resume(void)
     g_assert_cmpint(todo, ==, 2 * GiB + 384 * MiB);
     resize_engine_finalize(&src);
     resize_engine_finalize(&dst);
+}
+
+/*
+ * A request from a stream that this engine could not have made is
+ * refused with what is wrong, and changes nothing: the engine keeps its
+ * own target, state and error.
+ */
+static void test_load_refused(void)
+{
+    static const struct {
+        const char *what;
+        const char *error;
+    } cases[] = {
+        { "state", "state 9" },
+        { "busy-state", "in flight with state idle" },
+        { "no-target", "in flight without a target" },
+        { "target-high", "target 8589934592 (this VM reaches 1 to "
+          "4294967296 bytes)" },
+        { "target-zero", "target 0 (this VM reaches 1 to 4294967296 "
+          "bytes)" },
+        { "floor", "target 268435456 below the floor 536870912" },
+        { "growth-node", "growth node 1" },
+        { "balloon-growth", "balloon growth -1" },
+        { "done", "-5 bytes moved" },
+        { "node-amount", "node 0 plugged 4294967296 (it can have 0 to "
+          "2147483648 bytes plugged)" },
+        { "by-node", "per-node request without any node" },
+    };
+    ResizeEngine re;
+    Mock b, m;
+    size_t i;
+
+    setup(&re);
+    mock_virtio_balloon(&b, "balloon0");
+    mock_virtio_mem(&m, "vmem0", 2 * GiB);
+    resize_engine_add(&re, &b.bb);
+    resize_engine_add(&re, &m.bb);
+    re.floor = 512 * MiB;
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        ResizeEngineRequest r = {
+            .has_target = true, .target = 2 * GiB, .in_flight = true,
+            .growth_node = -1, .state = RESIZE_STATE_RESIZING,
+        };
+        Error *err = NULL;
+        int64_t target;
+
+        r.node_amount[0] = -1;
+        if (!strcmp(cases[i].what, "state")) {
+            r.state = 9;
+        } else if (!strcmp(cases[i].what, "busy-state")) {
+            r.state = RESIZE_STATE_IDLE;
+        } else if (!strcmp(cases[i].what, "no-target")) {
+            r.has_target = false;
+        } else if (!strcmp(cases[i].what, "target-high")) {
+            r.target = 8 * GiB;
+        } else if (!strcmp(cases[i].what, "target-zero")) {
+            r.target = 0;
+        } else if (!strcmp(cases[i].what, "floor")) {
+            r.target = 256 * MiB;
+        } else if (!strcmp(cases[i].what, "growth-node")) {
+            r.growth_node = 1;
+        } else if (!strcmp(cases[i].what, "balloon-growth")) {
+            r.balloon_growth = -1;
+        } else if (!strcmp(cases[i].what, "done")) {
+            r.done = -5;
+        } else if (!strcmp(cases[i].what, "node-amount")) {
+            r.node_amount[0] = 4 * GiB;
+        } else {
+            r.by_node = true;
+        }
+        g_assert_false(resize_engine_load_request(&re, &r, "carried", 4 * GiB,
+                                                  &err));
+        g_assert_cmpstr(error_get_pretty(err), ==, cases[i].error);
+        error_free(err);
+        g_assert_false(resize_engine_target(&re, &target));
+        g_assert_false(resize_engine_busy(&re));
+        g_assert_cmpint(resize_engine_state(&re), ==, RESIZE_STATE_IDLE);
+        g_assert_null(resize_engine_error(&re));
+    }
+    resize_engine_finalize(&re);
 }
 
 /*
@@ -194,6 +275,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/resize-migrate/hold", test_hold);
     g_test_add_func("/resize-migrate/resume", test_resume);
+    g_test_add_func("/resize-migrate/load-refused", test_load_refused);
     g_test_add_func("/resize-migrate/adopt", test_adopt);
     return g_test_run();
 }
