@@ -1,6 +1,26 @@
 /*
- * Unified balloon frontend: settings, between the balloon-frontend
- * object (frontend-object.c) and the frontend (balloon-frontend.c)
+ * Unified balloon frontend: the core, as the frontend's other parts see it
+ *
+ * The core (balloon-frontend.c) holds the engine, its timers and what
+ * the machine is (NUMA nodes, boot memory).  The other parts build on it
+ * and it calls none of them: it announces what happens through
+ * balloon_frontend_add_listener().  From the bottom up:
+ *
+ *   balloon-frontend.c    the core
+ *   frontend-auto.c       automatic sizing: listens for backends and
+ *                         resets
+ *   frontend-settings.c   checks and puts in force every setting (the
+ *                         core's and automatic sizing's)
+ *   frontend-object.c     the balloon-frontend object: its properties
+ *                         are the settings; listens for manual requests
+ *                         (auto goes off) and the machine (its settings
+ *                         checked once the machine is built)
+ *   frontend-migration.c  what a migration carries; registers once the
+ *                         machine is built
+ *   frontend-qmp.c        the QMP commands
+ *
+ * A part calls only the parts listed before it, never one after it
+ * (tests/build/test-layering.sh checks the core).
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -10,6 +30,7 @@
 #ifndef UBF_BALLOON_FRONTEND_INTERNAL_H
 #define UBF_BALLOON_FRONTEND_INTERNAL_H
 
+#include "qemu/notify.h"
 #include "resize-engine.h"
 
 #define BALLOON_FRONTEND_DEFAULT_STALL_MS (30 * 1000)
@@ -32,45 +53,41 @@ typedef struct BalloonFrontendSettings {
     int32_t auto_weight;
 } BalloonFrontendSettings;
 
-#define BALLOON_FRONTEND_NEEDS_OBJECT \
-    "Automatic sizing needs a balloon-frontend object (-object " \
-    "balloon-frontend,id=ID)"
+/* What the core announces to its listeners. */
+typedef enum BalloonFrontendEventType {
+    /*
+     * The machine is built: its NUMA nodes are known to the engine.  A
+     * listener that fails here stops QEMU, as a bad option does.
+     */
+    BALLOON_FRONTEND_EVENT_MACHINE_READY,
+    /* A backend registered (@bb). */
+    BALLOON_FRONTEND_EVENT_BACKEND_ADDED,
+    /* The guest was reset (not a migration's or a snapshot's load). */
+    BALLOON_FRONTEND_EVENT_GUEST_RESET,
+    /* A manual request (@param names its argument) was taken. */
+    BALLOON_FRONTEND_EVENT_MANUAL_REQUEST,
+} BalloonFrontendEventType;
 
-/* The defaults, as without a balloon-frontend object. */
-void balloon_frontend_default_settings(BalloonFrontendSettings *s);
-
-/*
- * Check @s against the machine: each setting within the range this VM
- * allows.  Errors name the property (@s's field) and the range.  Before
- * the machine is ready, only what can be known is checked; the rest is
- * checked when it is (QEMU then exits on an error).
- */
-bool balloon_frontend_check_settings(const BalloonFrontendSettings *s,
-                                     Error **errp);
-
-/* Put @s (checked) in force. */
-void balloon_frontend_apply_settings(const BalloonFrontendSettings *s);
-
-/*
- * The settings the machine-ready check looks at: the balloon-frontend
- * object's, or NULL for the defaults (frontend-object.c).
- */
-const BalloonFrontendSettings *balloon_frontend_object_settings(void);
+typedef struct BalloonFrontendEvent {
+    BalloonFrontendEventType type;
+    BalloonBackend *bb;
+    const char *param;
+} BalloonFrontendEvent;
 
 /*
- * Take @s into the balloon-frontend object if the frontend accepts it
- * (memory-resize-auto); fails, changing nothing, if there is no such
- * object or a setting is out of range.
+ * Call @n->notify(@n, BalloonFrontendEvent *) for each event, from now
+ * on.  Listeners register at start-up (type_init), before any event.
  */
-bool balloon_frontend_object_set_settings(const BalloonFrontendSettings *s,
-                                          Error **errp);
+void balloon_frontend_add_listener(Notifier *n);
 
-/*
- * Take @s (checked) into the balloon-frontend object, from an incoming
- * migration; fails if there is no such object here.
- */
-bool balloon_frontend_object_load_settings(const BalloonFrontendSettings *s,
-                                           Error **errp);
+/* The frontend's engine. */
+ResizeEngine *balloon_frontend_get_engine(void);
+
+/* The frontend's clock (virtual, in ms). */
+int64_t balloon_frontend_clock_ms(void);
+
+/* Report the guest size, and keep ticking while a request is in flight. */
+void balloon_frontend_poke(void);
 
 /*
  * The largest guest size the backends can reach at all: base, every
@@ -78,37 +95,39 @@ bool balloon_frontend_object_load_settings(const BalloonFrontendSettings *s,
  */
 int64_t balloon_frontend_max_reach(void);
 
-/* For frontend-migration.c: the frontend's clock (virtual, in ms). */
-int64_t balloon_frontend_clock_ms(void);
+/*
+ * The engine, if a request can be made: else an error of the class
+ * libvirt expects (KVMMissingCap, DeviceNotActive) and NULL.
+ */
+ResizeEngine *balloon_frontend_check(Error **errp);
 
-/* Report the guest size, and keep ticking while a request is in flight. */
-void balloon_frontend_poke(void);
-
-/* The frontend's engine, for frontend-auto.c. */
-ResizeEngine *balloon_frontend_get_engine(void);
+/* Ask for the whole guest size @target (@param names it in errors). */
+bool balloon_frontend_request(int64_t target, const char *param,
+                              Error **errp);
 
 /*
- * Automatic sizing (frontend-auto.c).  Check its settings in @s, the
- * sizes against @reach (the largest size the backends reach; -1 before
- * the machine is ready); errors name the property and give the range.
+ * Ask for per-node sizes (see resize_engine_request_nodes(): @targets and
+ * @ballooned per node).
  */
-bool frontend_auto_check(const BalloonFrontendSettings *s, int64_t reach,
-                         Error **errp);
-/* Put its settings in @s (checked) in force. */
-void frontend_auto_apply(const BalloonFrontendSettings *s);
-/* @bb was registered: have its driver report if automatic sizing is on. */
-void frontend_auto_backend_added(BalloonBackend *bb);
-/* The guest was reset or its size set from elsewhere: decide afresh. */
-void frontend_auto_forget(void);
-/* A manual request (@param) was taken: automatic sizing goes off. */
-void frontend_auto_manual(const char *param);
-/* For query-memory-resize. */
-struct MemoryResizeAutoInfo *frontend_auto_info(void);
+bool balloon_frontend_request_nodes(const int64_t *targets,
+                                    const int64_t *ballooned, bool strict,
+                                    Error **errp);
+
+/* Per-node figures of the backends, in one pass over them. */
+typedef struct BalloonFrontendNodes {
+    int64_t plugged[RESIZE_ENGINE_MAX_NODES];   /* virtio-mem, plugged */
+    int64_t hot_added[RESIZE_ENGINE_MAX_NODES]; /* balloons, hot-added */
+    int64_t room[RESIZE_ENGINE_MAX_NODES];      /* the most both can add */
+} BalloonFrontendNodes;
+
+void balloon_frontend_nodes(BalloonFrontendNodes *nd);
 
 /*
- * Register what a migration carries of the frontend (once the machine
- * and its NUMA nodes are known), see frontend-migration.c.
+ * Bytes ballooned out of each node, from the pages the balloons track
+ * (see BalloonBackendClass::foreach_range), into @per_node (zeroed, one
+ * per node).  False if some balloon does not know its pages, or a page
+ * lies outside every node's memory.
  */
-void balloon_frontend_migration_init(ResizeEngine *re);
+bool balloon_frontend_ballooned_per_node(uint64_t *per_node);
 
 #endif

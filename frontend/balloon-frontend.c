@@ -1,5 +1,6 @@
 /*
- * Unified balloon frontend: QMP, events and timers around the engine
+ * Unified balloon frontend: the core, the engine with its events, timers
+ * and what the machine is (see balloon-frontend-internal.h)
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -22,17 +23,12 @@
 #include "exec/address-spaces.h"
 #include "exec/memory.h"
 #include "qapi/error.h"
-#include "qapi/qapi-commands-machine.h"
-#include "qapi/qapi-commands-memory-resize.h"
 #include "qapi/qapi-events-machine.h"
 #include "qapi/qapi-events-memory-resize.h"
 #include "qapi/qapi-types-qom.h"
-#include "qapi/qmp/qerror.h"
-#include "qapi/util.h"
 #include "balloon-frontend.h"
 #include "balloon-frontend-internal.h"
 #include "resize-engine.h"
-#include "auto-size.h"
 #include "trace.h"
 
 /* How often a resize in flight is checked. */
@@ -66,6 +62,19 @@ typedef struct BalloonFrontend {
 } BalloonFrontend;
 
 static BalloonFrontend *balloon_frontend_get(void);
+
+static NotifierList balloon_frontend_listeners =
+    NOTIFIER_LIST_INITIALIZER(balloon_frontend_listeners);
+
+void balloon_frontend_add_listener(Notifier *n)
+{
+    notifier_list_add(&balloon_frontend_listeners, n);
+}
+
+static void balloon_frontend_notify(BalloonFrontendEvent *ev)
+{
+    notifier_list_notify(&balloon_frontend_listeners, ev);
+}
 
 int64_t balloon_frontend_base_size(void)
 {
@@ -411,24 +420,11 @@ static void balloon_frontend_reset(void *opaque)
         /* Not the guest's reset: the state to come is what it was. */
         return;
     }
-    frontend_auto_forget();
+    balloon_frontend_notify(&(BalloonFrontendEvent) {
+        .type = BALLOON_FRONTEND_EVENT_GUEST_RESET,
+    });
     timer_mod(bf->reapply_timer, balloon_frontend_now_ms() +
               BALLOON_FRONTEND_REAPPLY_MS);
-}
-
-void balloon_frontend_default_settings(BalloonFrontendSettings *s)
-{
-    s->floor = 0;
-    s->stall_ms = BALLOON_FRONTEND_DEFAULT_STALL_MS;
-    s->policy = BALLOON_FRONTEND_POLICY_PROPORTIONAL;
-    s->prefer_node = 0;
-    s->auto_enabled = false;
-    s->auto_minimum = 0;
-    s->auto_maximum = 0;
-    s->auto_ceiling = 0;
-    s->auto_node_maximum = 0;
-    s->auto_buffer = AUTO_SIZE_BUFFER_DEFAULT;
-    s->auto_weight = AUTO_SIZE_WEIGHT_DEFAULT;
 }
 
 static BalloonFrontend *balloon_frontend_get(void)
@@ -436,12 +432,8 @@ static BalloonFrontend *balloon_frontend_get(void)
     static BalloonFrontend *bf;
 
     if (!bf) {
-        BalloonFrontendSettings s;
-
         bf = g_new0(BalloonFrontend, 1);
         bf->engine = resize_engine_new(&balloon_frontend_engine_ops, bf, 0);
-        balloon_frontend_default_settings(&s);
-        balloon_frontend_apply_settings(&s);
         bf->timer = timer_new_ms(BALLOON_FRONTEND_CLOCK,
                                  balloon_frontend_tick, bf);
         bf->reapply_timer = timer_new_ms(BALLOON_FRONTEND_CLOCK,
@@ -479,92 +471,17 @@ int64_t balloon_frontend_max_reach(void)
     return balloon_frontend_reach(balloon_frontend_engine());
 }
 
-bool balloon_frontend_check_settings(const BalloonFrontendSettings *s,
-                                     Error **errp)
-{
-    ResizeEngine *re;
-    int64_t max;
-    int nb_nodes;
-
-    if (s->stall_ms < BALLOON_FRONTEND_STALL_MIN_S * 1000 ||
-        s->stall_ms > BALLOON_FRONTEND_STALL_MAX_S * 1000) {
-        error_setg(errp, "Property 'stall-timeout' expects %d to %d "
-                   "(seconds)", BALLOON_FRONTEND_STALL_MIN_S,
-                   BALLOON_FRONTEND_STALL_MAX_S);
-        return false;
-    }
-    if (s->policy < 0 || s->policy >= BALLOON_FRONTEND_POLICY__MAX) {
-        error_setg(errp, "Property 'policy' expects proportional, fill or "
-                   "prefer");
-        return false;
-    }
-    if (!frontend_auto_check(s, phase_check(PHASE_MACHINE_READY) ?
-                             balloon_frontend_reach(
-                                 balloon_frontend_engine()) : -1, errp)) {
-        return false;
-    }
-    if (!phase_check(PHASE_MACHINE_READY)) {
-        /* The rest is checked once the machine is. */
-        if (s->prefer_node < 0 || s->prefer_node >= RESIZE_ENGINE_MAX_NODES) {
-            error_setg(errp, "Property 'prefer-node' expects a node from 0 "
-                       "to %d", RESIZE_ENGINE_MAX_NODES - 1);
-            return false;
-        }
-        return true;
-    }
-
-    re = balloon_frontend_engine();
-    max = balloon_frontend_reach(re);
-    if (s->floor < 0 || s->floor > max) {
-        error_setg(errp, "Property 'floor' expects a size from 0 to %"
-                   PRId64 " bytes (the largest this VM's resize backends "
-                   "can reach)", max);
-        return false;
-    }
-    nb_nodes = resize_engine_nb_nodes(re);
-    if (s->prefer_node < 0 || s->prefer_node >= nb_nodes) {
-        error_setg(errp, "Property 'prefer-node' expects a node from 0 to "
-                   "%d (the guest has %d NUMA node%s)", nb_nodes - 1,
-                   nb_nodes, nb_nodes > 1 ? "s" : "");
-        return false;
-    }
-    return true;
-}
-
-void balloon_frontend_apply_settings(const BalloonFrontendSettings *s)
-{
-    ResizeEngineConfig cfg = {
-        .floor = s->floor,
-        .stall_ms = s->stall_ms,
-        .policy = (ResizePolicy)s->policy,
-        .prefer_node = s->prefer_node,
-    };
-
-    trace_balloon_frontend_setting("floor", s->floor);
-    trace_balloon_frontend_setting("stall-ms", s->stall_ms);
-    trace_balloon_frontend_setting("policy", s->policy);
-    trace_balloon_frontend_setting("prefer-node", s->prefer_node);
-    resize_engine_configure(balloon_frontend_get()->engine, &cfg);
-    frontend_auto_apply(s);
-}
-
 /*
- * Once the machine is built: the NUMA configuration is known, and the
- * settings given on the command line are checked against it.  A bad one
- * stops QEMU, as any bad command-line option does.
+ * Once the machine is built: the NUMA configuration is known; the
+ * listeners check the settings given on the command line against it (a
+ * bad one stops QEMU, as any bad command-line option does).
  */
 static void balloon_frontend_machine_done(Notifier *n, void *data)
 {
-    const BalloonFrontendSettings *s = balloon_frontend_object_settings();
-    Error *err = NULL;
-
     balloon_frontend_init_nodes(balloon_frontend_get()->engine);
-    if (s && !balloon_frontend_check_settings(s, &err)) {
-        error_prepend(&err, "balloon-frontend: ");
-        error_report_err(err);
-        exit(1);
-    }
-    balloon_frontend_migration_init(balloon_frontend_get()->engine);
+    balloon_frontend_notify(&(BalloonFrontendEvent) {
+        .type = BALLOON_FRONTEND_EVENT_MACHINE_READY,
+    });
 }
 
 static Notifier balloon_frontend_machine_done_notifier = {
@@ -586,7 +503,10 @@ void balloon_frontend_register(BalloonBackend *bb)
     resize_engine_add(re, bb);
     trace_balloon_frontend_register(bb->id, bb->klass->type,
                                     resize_engine_count(re));
-    frontend_auto_backend_added(bb);
+    balloon_frontend_notify(&(BalloonFrontendEvent) {
+        .type = BALLOON_FRONTEND_EVENT_BACKEND_ADDED,
+        .bb = bb,
+    });
 }
 
 void balloon_frontend_unregister(BalloonBackend *bb)
@@ -638,7 +558,7 @@ void balloon_frontend_changed(BalloonBackend *bb)
  * The error classes below are part of the QMP contract: libvirt treats
  * DeviceNotActive and KVMMissingCap from 'balloon' as soft failures.
  */
-static ResizeEngine *balloon_frontend_check(Error **errp)
+ResizeEngine *balloon_frontend_check(Error **errp)
 {
     ResizeEngine *re;
 
@@ -656,8 +576,8 @@ static ResizeEngine *balloon_frontend_check(Error **errp)
     return re;
 }
 
-static bool balloon_frontend_request(int64_t target, const char *param,
-                                     Error **errp)
+bool balloon_frontend_request(int64_t target, const char *param,
+                              Error **errp)
 {
     BalloonFrontend *bf = balloon_frontend_get();
     ResizeEngine *re = balloon_frontend_check(errp);
@@ -670,47 +590,39 @@ static bool balloon_frontend_request(int64_t target, const char *param,
                                errp)) {
         return false;
     }
-    frontend_auto_manual(param);
+    balloon_frontend_notify(&(BalloonFrontendEvent) {
+        .type = BALLOON_FRONTEND_EVENT_MANUAL_REQUEST,
+        .param = param,
+    });
     balloon_frontend_kick(bf);
     return true;
 }
 
-BalloonInfo *qmp_query_balloon(Error **errp)
+bool balloon_frontend_request_nodes(const int64_t *targets,
+                                    const int64_t *ballooned, bool strict,
+                                    Error **errp)
 {
+    BalloonFrontend *bf = balloon_frontend_get();
     ResizeEngine *re = balloon_frontend_check(errp);
-    BalloonInfo *info;
 
     if (!re) {
-        return NULL;
+        return false;
     }
-    info = g_new0(BalloonInfo, 1);
-    info->actual = resize_engine_actual(re);
-    trace_balloon_frontend_query(info->actual);
-    return info;
+    if (!resize_engine_request_nodes(re, targets, ballooned, strict, "nodes",
+                                     balloon_frontend_now_ms(), errp)) {
+        return false;
+    }
+    balloon_frontend_notify(&(BalloonFrontendEvent) {
+        .type = BALLOON_FRONTEND_EVENT_MANUAL_REQUEST,
+        .param = "nodes",
+    });
+    balloon_frontend_kick(bf);
+    return true;
 }
 
-/*
- * Arguments are checked before whether there is a device: a bad one is
- * named as such on any VM.
- */
-void qmp_balloon(int64_t value, Error **errp)
+void balloon_frontend_nodes(BalloonFrontendNodes *nd)
 {
-    if (value <= 0) {
-        error_setg(errp, QERR_INVALID_PARAMETER_VALUE, "value", "a size");
-        return;
-    }
-    balloon_frontend_request(value, "value", errp);
-}
-
-/* Per-node figures of the backends, in one pass over them. */
-typedef struct BalloonFrontendNodes {
-    int64_t plugged[RESIZE_ENGINE_MAX_NODES];   /* virtio-mem, plugged */
-    int64_t hot_added[RESIZE_ENGINE_MAX_NODES]; /* balloons, hot-added */
-    int64_t room[RESIZE_ENGINE_MAX_NODES];      /* the most both can add */
-} BalloonFrontendNodes;
-
-static void balloon_frontend_nodes(ResizeEngine *re, BalloonFrontendNodes *nd)
-{
+    ResizeEngine *re = balloon_frontend_engine();
     int nb_nodes = resize_engine_nb_nodes(re);
     ResizeSlot *slot;
 
@@ -791,16 +703,10 @@ static bool balloon_frontend_split_cb(uint64_t start, uint64_t count,
     return true;
 }
 
-/*
- * Bytes ballooned out of each node, from the pages the balloons track
- * (see BalloonBackendClass::foreach_range).  False if some balloon does not
- * know its pages, or a page lies outside every node's memory.
- */
-static bool balloon_frontend_ballooned_per_node(MachineState *ms,
-                                                ResizeEngine *re,
-                                                uint64_t *per_node)
+bool balloon_frontend_ballooned_per_node(uint64_t *per_node)
 {
-    BalloonFrontendNodeSplit split = { ms, per_node, true };
+    BalloonFrontendNodeSplit split = { current_machine, per_node, true };
+    ResizeEngine *re = balloon_frontend_engine();
     ResizeSlot *slot;
 
     RESIZE_ENGINE_FOREACH(re, slot) {
@@ -829,223 +735,4 @@ static bool balloon_frontend_ballooned_per_node(MachineState *ms,
         }
     }
     return true;
-}
-
-/*
- * memory-resize's arguments, checked before whether there is a device
- * (a bad one is named as such on any VM): each node's target in
- * @targets (-1: not given).  A whole-guest size is checked against its
- * range later, once there are backends to give one (@ranged); without
- * them it must at least be positive.
- */
-static bool balloon_frontend_parse_nodes(bool has_size, int64_t size,
-                                         bool has_nodes,
-                                         MemoryResizeNodeTargetList *nodes,
-                                         bool has_strict_nodes, bool ranged,
-                                         int nb_nodes, int64_t *targets,
-                                         Error **errp)
-{
-    MemoryResizeNodeTargetList *l;
-    int n;
-
-    if (!has_size && !has_nodes) {
-        error_setg(errp, "Parameter 'size' is missing");
-        return false;
-    }
-    if (has_size && size <= 0 && !ranged) {
-        error_setg(errp, "Parameter 'size' expects a positive size in "
-                   "bytes, not %" PRId64, size);
-        return false;
-    }
-    if (!has_nodes) {
-        if (has_strict_nodes) {
-            error_setg(errp, "Parameter 'strict-nodes' needs 'nodes'");
-            return false;
-        }
-        return true;
-    }
-    if (!nodes) {
-        error_setg(errp, "Parameter 'nodes' expects 1 to %d node targets "
-                   "(the guest has nodes 0 to %d)", nb_nodes, nb_nodes - 1);
-        return false;
-    }
-    for (n = 0; n < nb_nodes; n++) {
-        targets[n] = -1;
-    }
-    for (l = nodes; l; l = l->next) {
-        if (l->value->node >= nb_nodes) {
-            error_setg(errp, "Parameter 'nodes' names node %" PRIu32
-                       ", but the guest has nodes 0 to %d",
-                       l->value->node, nb_nodes - 1);
-            return false;
-        }
-        if (targets[l->value->node] >= 0) {
-            error_setg(errp, "Parameter 'nodes' lists node %" PRIu32
-                       " twice", l->value->node);
-            return false;
-        }
-        if (l->value->size <= 0) {
-            error_setg(errp, "Parameter 'nodes' gives node %" PRIu32
-                       " size %" PRId64 "; expected a positive size",
-                       l->value->node, l->value->size);
-            return false;
-        }
-        targets[l->value->node] = l->value->size;
-    }
-    return true;
-}
-
-void qmp_memory_resize(bool has_size, int64_t size, bool has_nodes,
-                       MemoryResizeNodeTargetList *nodes,
-                       bool has_strict_nodes, bool strict_nodes,
-                       Error **errp)
-{
-    MachineState *ms = current_machine;
-    ResizeEngine *re = balloon_frontend_engine();
-    BalloonFrontend *bf = balloon_frontend_get();
-    int n, nb_nodes = resize_engine_nb_nodes(re);
-    g_autofree int64_t *targets = g_new(int64_t, nb_nodes);
-    g_autofree uint64_t *ballooned = NULL;
-    g_autofree int64_t *ballooned_s = NULL;
-    g_autofree BalloonFrontendNodes *nd = NULL;
-    int64_t total;
-
-    if (!balloon_frontend_parse_nodes(has_size, size, has_nodes, nodes,
-                                      has_strict_nodes,
-                                      resize_engine_count(re) > 0,
-                                      nb_nodes, targets, errp) ||
-        !balloon_frontend_check(errp)) {
-        return;
-    }
-    if (!has_nodes) {
-        balloon_frontend_request(size, "size", errp);
-        return;
-    }
-
-    /*
-     * A node's size counts what was ballooned out of it and hot-added
-     * on it: the balloons' net take of each node.
-     */
-    ballooned = g_new0(uint64_t, nb_nodes);
-    ballooned_s = g_new0(int64_t, nb_nodes);
-    if (!balloon_frontend_ballooned_per_node(ms, re, ballooned)) {
-        error_setg(errp, "Parameter 'nodes' cannot be honoured: the node of "
-                   "some ballooned memory is unknown; give 'size' alone");
-        return;
-    }
-    nd = g_new(BalloonFrontendNodes, 1);
-    balloon_frontend_nodes(re, nd);
-    total = resize_engine_actual(re);
-    for (n = 0; n < nb_nodes; n++) {
-        ballooned_s[n] = ballooned[n] - nd->hot_added[n];
-        if (targets[n] >= 0) {
-            total += targets[n] - (resize_engine_node_boot(re, n) +
-                                   nd->plugged[n] - ballooned_s[n]);
-        }
-    }
-    if (has_size && size != total) {
-        error_setg(errp, "Parameter 'size' is %" PRId64 " but the nodes "
-                   "add up to %" PRId64 " bytes", size, total);
-        return;
-    }
-    trace_balloon_frontend_request("nodes", total);
-    if (!resize_engine_request_nodes(re, targets, ballooned_s,
-                                     !has_strict_nodes || strict_nodes,
-                                     "nodes", balloon_frontend_now_ms(),
-                                     errp)) {
-        return;
-    }
-    frontend_auto_manual("nodes");
-    balloon_frontend_kick(bf);
-}
-
-MemoryResizeInfo *qmp_query_memory_resize(Error **errp)
-{
-    MachineState *ms = current_machine;
-    ResizeEngine *re = balloon_frontend_check(errp);
-    g_autoptr(MemoryResizeInfo) info = NULL;
-    g_autofree BalloonFrontendNodes *nd = NULL;
-    MemoryResizeBackendInfoList **tail_b;
-    MemoryResizeNodeInfoList **tail_n;
-    g_autofree uint64_t *ballooned = NULL;
-    ResizeSlot *slot;
-    ResizeState state;
-    int n, nb_nodes;
-    bool known;
-
-    if (!re) {
-        return NULL;
-    }
-    nb_nodes = resize_engine_nb_nodes(re);
-    state = resize_engine_state(re);
-    info = g_new0(MemoryResizeInfo, 1);
-    info->actual = resize_engine_actual(re);
-    resize_engine_target(re, &info->target);
-    info->state = (MemoryResizeState)state;
-    if (state == RESIZE_STATE_FAILED || state == RESIZE_STATE_STALLED) {
-        info->error = g_strdup(resize_engine_error(re));
-    }
-    resize_engine_progress(re, &info->done, &info->todo);
-    resize_engine_limits(re, &info->min_size, &info->max_size);
-
-    tail_b = &info->backends;
-    RESIZE_ENGINE_FOREACH(re, slot) {
-        MemoryResizeBackendInfo *b = g_new0(MemoryResizeBackendInfo, 1);
-        BalloonBackend *bb = resize_engine_slot_backend(slot);
-        BalloonBackendInfo bi;
-        const char *reason;
-        int64_t short_by;
-
-        balloon_backend_get_info(bb, &bi);
-        b->id = g_strdup(bb->id);
-        b->type = qapi_enum_parse(&MemoryResizeBackendType_lookup,
-                                  bb->klass->type, -1, &error_abort);
-        b->driver_connected = bi.driver_connected;
-        b->size = bi.size;
-        b->has_node = bi.node >= 0;
-        b->node = MAX(bi.node, 0);
-        if (bi.hot_added) {
-            b->has_hot_added = true;
-            b->hot_added = bi.hot_added;
-        }
-        if (bi.hints.offered) {
-            b->free_page_hints = g_new0(MemoryResizeFreePageHints, 1);
-            b->free_page_hints->bytes = bi.hints.bytes;
-            b->free_page_hints->ranges = bi.hints.ranges;
-            b->free_page_hints->discards = bi.hints.discards;
-            b->free_page_hints->refused = bi.hints.refused;
-        }
-        if (resize_engine_slot_short(re, slot, &short_by, &reason)) {
-            b->has_shortfall = true;
-            b->shortfall = short_by;
-            b->reason = g_strdup(reason);
-        }
-        QAPI_LIST_APPEND(tail_b, b);
-    }
-
-    ballooned = g_new0(uint64_t, nb_nodes);
-    known = balloon_frontend_ballooned_per_node(ms, re, ballooned);
-    nd = g_new(BalloonFrontendNodes, 1);
-    balloon_frontend_nodes(re, nd);
-    tail_n = &info->nodes;
-    for (n = 0; n < nb_nodes; n++) {
-        MemoryResizeNodeInfo *ni = g_new0(MemoryResizeNodeInfo, 1);
-
-        ni->node = n;
-        ni->boot = resize_engine_node_boot(re, n);
-        ni->plugged = nd->plugged[n];
-        ni->hot_added = nd->hot_added[n];
-        ni->actual = ni->boot + ni->plugged + ni->hot_added;
-        ni->maximum = ni->boot + nd->room[n];
-        if (known) {
-            ni->has_ballooned = true;
-            ni->ballooned = ballooned[n];
-            ni->actual -= ballooned[n];
-        }
-        QAPI_LIST_APPEND(tail_n, ni);
-    }
-    if (balloon_frontend_object_settings()) {
-        info->automatic = frontend_auto_info();
-    }
-    return g_steal_pointer(&info);
 }

@@ -5,8 +5,9 @@
  * guest's own report of its memory use is read from the backends, fed
  * to the decision (auto-size.c), and a size it returns is requested
  * from the engine as any resize request is.  The settings are the
- * balloon-frontend object's auto-* properties; memory-resize-auto
- * changes them, a manual request turns automatic sizing off.
+ * balloon-frontend object's auto-* properties, put in force by
+ * frontend-settings.c; memory-resize-auto changes them, a manual
+ * request turns them off (frontend-object.c).
  *
  * Copyright (c) 2026 The Unified Balloon Frontend authors
  *
@@ -18,9 +19,11 @@
 #include "qemu/timer.h"
 #include "qapi/error.h"
 #include "hw/qdev-core.h"
-#include "qapi/qapi-commands-memory-resize.h"
+#include "qemu/module.h"
+#include "qapi/qapi-types-memory-resize.h"
 #include "balloon-frontend.h"
 #include "balloon-frontend-internal.h"
+#include "frontend-auto.h"
 #include "auto-size.h"
 #include "trace.h"
 
@@ -176,7 +179,9 @@ static FrontendAuto *frontend_auto_get(void)
 
     if (!fa) {
         fa = g_new0(FrontendAuto, 1);
-        balloon_frontend_default_settings(&fa->settings);
+        /* off until the settings say otherwise */
+        fa->settings.auto_buffer = AUTO_SIZE_BUFFER_DEFAULT;
+        fa->settings.auto_weight = AUTO_SIZE_WEIGHT_DEFAULT;
         fa->timer = timer_new_ms(QEMU_CLOCK_VIRTUAL, frontend_auto_tick, fa);
         fa->reserved = -1;
         fa->last_warn_ms = INT64_MIN / 2;
@@ -184,75 +189,6 @@ static FrontendAuto *frontend_auto_get(void)
         auto_size_init(&fa->as, &fa->as.cfg);
     }
     return fa;
-}
-
-/*
- * The per-node maximum, once the machine is ready: from the largest
- * node's boot memory (only ballooning, which is not node-aware, could
- * keep a node below it) to @reach, and leaving room for the minimum.
- */
-static bool frontend_auto_check_node(const BalloonFrontendSettings *s,
-                                     int64_t reach, Error **errp)
-{
-    ResizeEngine *re = balloon_frontend_get_engine();
-    int64_t least = resize_engine_node_ceiling_min(re), lo, hi;
-
-    if (s->auto_node_maximum < least || s->auto_node_maximum > reach) {
-        error_setg(errp, "Property 'auto-node-maximum' expects 0 or a size "
-                   "from %" PRId64 " (the largest node's boot memory) to %"
-                   PRId64 " bytes", least, reach);
-        return false;
-    }
-    resize_engine_limits_within(re, s->auto_node_maximum, &lo, &hi);
-    if (s->auto_minimum > hi) {
-        error_setg(errp, "Property 'auto-node-maximum' lets the nodes reach "
-                   "%" PRId64 " bytes, below 'auto-minimum' (%" PRId64
-                   " bytes)", hi, s->auto_minimum);
-        return false;
-    }
-    return true;
-}
-
-bool frontend_auto_check(const BalloonFrontendSettings *s, int64_t reach,
-                         Error **errp)
-{
-    if (s->auto_buffer < AUTO_SIZE_BUFFER_MIN ||
-        s->auto_buffer > AUTO_SIZE_BUFFER_MAX) {
-        error_setg(errp, "Property 'auto-buffer' expects %d to %d (percent "
-                   "of the guest's demand)", AUTO_SIZE_BUFFER_MIN,
-                   AUTO_SIZE_BUFFER_MAX);
-        return false;
-    }
-    if (s->auto_weight < AUTO_SIZE_WEIGHT_MIN ||
-        s->auto_weight > AUTO_SIZE_WEIGHT_MAX) {
-        error_setg(errp, "Property 'auto-weight' expects %d to %d",
-                   AUTO_SIZE_WEIGHT_MIN, AUTO_SIZE_WEIGHT_MAX);
-        return false;
-    }
-    if (s->auto_maximum && s->auto_minimum > s->auto_maximum) {
-        error_setg(errp, "Property 'auto-minimum' (%" PRId64 " bytes) "
-                   "expects at most 'auto-maximum' (%" PRId64 " bytes)",
-                   s->auto_minimum, s->auto_maximum);
-        return false;
-    }
-    if (s->auto_ceiling && s->auto_ceiling < s->auto_minimum) {
-        error_setg(errp, "Property 'auto-ceiling' expects 0 or a size of at "
-                   "least 'auto-minimum' (%" PRId64 " bytes)",
-                   s->auto_minimum);
-        return false;
-    }
-    if (reach >= 0 && s->auto_node_maximum &&
-        !frontend_auto_check_node(s, reach, errp)) {
-        return false;
-    }
-    if (reach >= 0 && (s->auto_maximum > reach || s->auto_minimum > reach)) {
-        error_setg(errp, "Property '%s' expects a size from 0 to %" PRId64
-                   " bytes (the largest this VM's resize backends can "
-                   "reach; 0: that)", s->auto_maximum > reach ?
-                   "auto-maximum" : "auto-minimum", reach);
-        return false;
-    }
-    return true;
 }
 
 void frontend_auto_apply(const BalloonFrontendSettings *s)
@@ -283,38 +219,40 @@ void frontend_auto_apply(const BalloonFrontendSettings *s)
     }
 }
 
-void frontend_auto_backend_added(BalloonBackend *bb)
+/*
+ * A backend came: it reports if automatic sizing is on.  The guest was
+ * reset: decide afresh (a new boot may reserve otherwise).
+ */
+static void frontend_auto_event(Notifier *n, void *data)
 {
-    if (frontend_auto_get()->settings.auto_enabled) {
-        balloon_backend_set_report_interval(bb, FRONTEND_AUTO_PERIOD_MS);
-    }
-}
-
-void frontend_auto_forget(void)
-{
+    BalloonFrontendEvent *ev = data;
     FrontendAuto *fa = frontend_auto_get();
 
-    auto_size_forget(&fa->as);
-    fa->reserved = -1;          /* a new boot may reserve otherwise */
-    fa->last_size = fa->last_total = 0;
+    switch (ev->type) {
+    case BALLOON_FRONTEND_EVENT_BACKEND_ADDED:
+        if (fa->settings.auto_enabled) {
+            balloon_backend_set_report_interval(ev->bb,
+                                                FRONTEND_AUTO_PERIOD_MS);
+        }
+        break;
+    case BALLOON_FRONTEND_EVENT_GUEST_RESET:
+        auto_size_forget(&fa->as);
+        fa->reserved = -1;
+        fa->last_size = fa->last_total = 0;
+        break;
+    default:
+        break;
+    }
 }
 
-void frontend_auto_manual(const char *param)
+static Notifier frontend_auto_listener = { .notify = frontend_auto_event };
+
+static void frontend_auto_register(void)
 {
-    FrontendAuto *fa = frontend_auto_get();
-    BalloonFrontendSettings s = fa->settings;
-    Error *err = NULL;
-
-    if (!s.auto_enabled) {
-        return;
-    }
-    /* Someone else sizes the guest now: the object says auto=off. */
-    trace_frontend_auto_manual(param);
-    s.auto_enabled = false;
-    if (!balloon_frontend_object_set_settings(&s, &err)) {
-        warn_report_err(err);
-    }
+    balloon_frontend_add_listener(&frontend_auto_listener);
 }
+
+type_init(frontend_auto_register)
 
 MemoryResizeAutoInfo *frontend_auto_info(void)
 {
@@ -348,51 +286,4 @@ MemoryResizeAutoInfo *frontend_auto_info(void)
     info->grows = fa->as.grows;
     info->shrinks = fa->as.shrinks;
     return info;
-}
-
-void qmp_memory_resize_auto(bool has_enabled, bool enabled,
-                            bool has_minimum, uint64_t minimum,
-                            bool has_maximum, uint64_t maximum,
-                            bool has_ceiling, uint64_t ceiling,
-                            bool has_node_maximum, uint64_t node_maximum,
-                            bool has_buffer, uint32_t buffer,
-                            bool has_weight, uint32_t weight, Error **errp)
-{
-    const BalloonFrontendSettings *cur = balloon_frontend_object_settings();
-    BalloonFrontendSettings s;
-
-    if (cur) {
-        s = *cur;
-    } else {
-        balloon_frontend_default_settings(&s);
-    }
-    if (has_enabled) {
-        s.auto_enabled = enabled;
-    }
-    if (has_minimum) {
-        s.auto_minimum = MIN(minimum, INT64_MAX);
-    }
-    if (has_maximum) {
-        s.auto_maximum = MIN(maximum, INT64_MAX);
-    }
-    if (has_ceiling) {
-        s.auto_ceiling = MIN(ceiling, INT64_MAX);
-    }
-    if (has_node_maximum) {
-        s.auto_node_maximum = MIN(node_maximum, INT64_MAX);
-    }
-    if (has_buffer) {
-        s.auto_buffer = MIN(buffer, INT32_MAX);
-    }
-    if (has_weight) {
-        s.auto_weight = MIN(weight, INT32_MAX);
-    }
-    if (!cur) {
-        /* The arguments first: a bad one is named as such on any VM. */
-        if (frontend_auto_check(&s, -1, errp)) {
-            error_setg(errp, BALLOON_FRONTEND_NEEDS_OBJECT);
-        }
-        return;
-    }
-    balloon_frontend_object_set_settings(&s, errp);
 }

@@ -27,11 +27,14 @@
 
 #include "qemu/osdep.h"
 #include "qemu/error-report.h"
+#include "qemu/module.h"
 #include "qapi/error.h"
 #include "migration/misc.h"
 #include "migration/vmstate.h"
 #include "system/runstate.h"
 #include "balloon-frontend-internal.h"
+#include "frontend-object.h"
+#include "frontend-settings.h"
 #include "resize-engine.h"
 #include "trace.h"
 
@@ -158,7 +161,7 @@ static int frontend_migration_settings_pre_load(void *opaque)
 {
     FrontendMigration *fm = opaque;
 
-    balloon_frontend_default_settings(&fm->settings);
+    frontend_settings_default(&fm->settings);
     return 0;
 }
 
@@ -181,7 +184,7 @@ static bool frontend_migration_auto_needed(void *opaque)
     const BalloonFrontendSettings *s = balloon_frontend_object_settings();
     BalloonFrontendSettings d;
 
-    balloon_frontend_default_settings(&d);
+    frontend_settings_default(&d);
     return s && (s->auto_enabled || s->auto_minimum || s->auto_maximum ||
                  s->auto_ceiling ||
                  s->auto_buffer != d.auto_buffer ||
@@ -357,7 +360,8 @@ static void frontend_migration_vm_state(void *opaque, bool running,
     balloon_frontend_poke();
 }
 
-void balloon_frontend_migration_init(ResizeEngine *re)
+/* Once the machine is built, with its NUMA nodes known. */
+static void frontend_migration_init(ResizeEngine *re)
 {
     FrontendMigration *fm = &frontend_migration;
 
@@ -370,3 +374,23 @@ void balloon_frontend_migration_init(ResizeEngine *re)
                            frontend_migration_notify);
     qemu_add_vm_change_state_handler(frontend_migration_vm_state, fm);
 }
+
+static void frontend_migration_event(Notifier *n, void *data)
+{
+    BalloonFrontendEvent *ev = data;
+
+    if (ev->type == BALLOON_FRONTEND_EVENT_MACHINE_READY) {
+        frontend_migration_init(balloon_frontend_get_engine());
+    }
+}
+
+static Notifier frontend_migration_listener = {
+    .notify = frontend_migration_event,
+};
+
+static void frontend_migration_register(void)
+{
+    balloon_frontend_add_listener(&frontend_migration_listener);
+}
+
+type_init(frontend_migration_register)

@@ -23,8 +23,12 @@
 #include "qapi/qapi-visit-qom.h"
 #include "qom/object.h"
 #include "qom/object_interfaces.h"
+#include "qemu/error-report.h"
 #include "balloon-frontend-internal.h"
+#include "frontend-object.h"
+#include "frontend-settings.h"
 #include "resize-engine.h"
+#include "trace.h"
 
 #define TYPE_BALLOON_FRONTEND_OBJECT "balloon-frontend"
 OBJECT_DECLARE_SIMPLE_TYPE(BalloonFrontendObject, BALLOON_FRONTEND_OBJECT)
@@ -64,12 +68,12 @@ static void frontend_object_update(BalloonFrontendObject *bfo,
                                    const BalloonFrontendSettings *s,
                                    Error **errp)
 {
-    if (!balloon_frontend_check_settings(s, errp)) {
+    if (!frontend_settings_check(s, errp)) {
         return;
     }
     bfo->settings = *s;
     if (frontend_object_instance == bfo) {
-        balloon_frontend_apply_settings(&bfo->settings);
+        frontend_settings_apply(&bfo->settings);
     }
 }
 
@@ -232,16 +236,16 @@ static void frontend_object_complete(UserCreatable *uc, Error **errp)
         return;
     }
     /* Checked as a whole: object-add at run time sets them all first. */
-    if (!balloon_frontend_check_settings(&bfo->settings, errp)) {
+    if (!frontend_settings_check(&bfo->settings, errp)) {
         return;
     }
     frontend_object_instance = bfo;
-    balloon_frontend_apply_settings(&bfo->settings);
+    frontend_settings_apply(&bfo->settings);
 }
 
 static void frontend_object_init(Object *obj)
 {
-    balloon_frontend_default_settings(&BALLOON_FRONTEND_OBJECT(obj)->settings);
+    frontend_settings_default(&BALLOON_FRONTEND_OBJECT(obj)->settings);
 }
 
 static void frontend_object_finalize(Object *obj)
@@ -250,8 +254,8 @@ static void frontend_object_finalize(Object *obj)
         BalloonFrontendSettings s;
 
         frontend_object_instance = NULL;
-        balloon_frontend_default_settings(&s);
-        balloon_frontend_apply_settings(&s);
+        frontend_settings_default(&s);
+        frontend_settings_apply(&s);
     }
 }
 
@@ -351,9 +355,54 @@ static const TypeInfo frontend_object_info = {
     },
 };
 
+/*
+ * The machine is built: the settings given on the command line are
+ * checked against it, and a bad one stops QEMU as any bad option does.
+ * A manual request: someone else sizes the guest now, auto goes off.
+ */
+static void frontend_object_event(Notifier *n, void *data)
+{
+    BalloonFrontendEvent *ev = data;
+    BalloonFrontendObject *bfo = frontend_object_instance;
+    BalloonFrontendSettings s;
+    Error *err = NULL;
+
+    if (!bfo) {
+        return;
+    }
+    switch (ev->type) {
+    case BALLOON_FRONTEND_EVENT_MACHINE_READY:
+        if (!frontend_settings_check(&bfo->settings, &err)) {
+            error_prepend(&err, "balloon-frontend: ");
+            error_report_err(err);
+            exit(1);
+        }
+        break;
+    case BALLOON_FRONTEND_EVENT_MANUAL_REQUEST:
+        if (!bfo->settings.auto_enabled) {
+            break;
+        }
+        trace_frontend_object_auto_off(ev->param);
+        s = bfo->settings;
+        s.auto_enabled = false;
+        frontend_object_update(bfo, &s, &err);
+        if (err) {
+            warn_report_err(err);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static Notifier frontend_object_listener = {
+    .notify = frontend_object_event,
+};
+
 static void frontend_object_register_types(void)
 {
     type_register_static(&frontend_object_info);
+    balloon_frontend_add_listener(&frontend_object_listener);
 }
 
 type_init(frontend_object_register_types)
