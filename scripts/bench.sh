@@ -40,7 +40,7 @@ echo "== ubf-bench (accelerator $accel, $reps repetitions)"
 # Its exit status, which tee would hide: a part that fails stops the
 # bench, and results.json is not left over from an earlier run.
 rm -f "$out/results.json" "$out/ubf-bench.rc"
-{ "$build/tools/tools/ubf-bench" --qemu "$build/bin/qemu-system-x86_64" \
+{ "$build/tools/tests/bench/ubf-bench" --qemu "$build/bin/qemu-system-x86_64" \
     --baseline "$build/bin/qemu-system-x86_64-baseline" \
     --baseline-hv "$build/bin/qemu-system-x86_64-baseline-hv" --out "$out" \
     --reps "$reps" --range-json "$range_json" 2>&1
