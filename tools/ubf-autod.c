@@ -406,6 +406,34 @@ static void autod_apply(Autod *a, gint64 supply)
     }
 }
 
+/* One member of the object @jb is building. */
+static void autod_json_int(JsonBuilder *jb, const char *name, gint64 value)
+{
+    json_builder_set_member_name(jb, name);
+    json_builder_add_int_value(jb, value);
+}
+
+static void autod_json_bool(JsonBuilder *jb, const char *name,
+                            gboolean value)
+{
+    json_builder_set_member_name(jb, name);
+    json_builder_add_boolean_value(jb, value);
+}
+
+static void autod_json_double(JsonBuilder *jb, const char *name,
+                              double value)
+{
+    json_builder_set_member_name(jb, name);
+    json_builder_add_double_value(jb, value);
+}
+
+static void autod_json_str(JsonBuilder *jb, const char *name,
+                           const char *value)
+{
+    json_builder_set_member_name(jb, name);
+    json_builder_add_string_value(jb, value);
+}
+
 static void autod_write_state(Autod *a, gint64 supply, gint64 avail,
                               double psi, gboolean short_host)
 {
@@ -417,44 +445,28 @@ static void autod_write_state(Autod *a, gint64 supply, gint64 avail,
     guint i;
 
     json_builder_begin_object(jb);
-    json_builder_set_member_name(jb, "time");
-    json_builder_add_int_value(jb, g_get_real_time() / G_USEC_PER_SEC);
-    json_builder_set_member_name(jb, "supply");
-    json_builder_add_int_value(jb, supply);
-    json_builder_set_member_name(jb, "budget");
-    json_builder_add_int_value(jb, a->budget);
-    json_builder_set_member_name(jb, "mem-available");
-    json_builder_add_int_value(jb, avail);
-    json_builder_set_member_name(jb, "psi-some-avg10");
-    json_builder_add_double_value(jb, psi);
-    json_builder_set_member_name(jb, "short");
-    json_builder_add_boolean_value(jb, short_host);
+    autod_json_int(jb, "time", g_get_real_time() / G_USEC_PER_SEC);
+    autod_json_int(jb, "supply", supply);
+    autod_json_int(jb, "budget", a->budget);
+    autod_json_int(jb, "mem-available", avail);
+    autod_json_double(jb, "psi-some-avg10", psi);
+    autod_json_bool(jb, "short", short_host);
     json_builder_set_member_name(jb, "vms");
     json_builder_begin_array(jb);
     for (i = 0; i < a->vms->len; i++) {
         AutodVm *v = a->vms->pdata[i];
 
         json_builder_begin_object(jb);
-        json_builder_set_member_name(jb, "name");
-        json_builder_add_string_value(jb, v->vm.name);
-        json_builder_set_member_name(jb, "reachable");
-        json_builder_add_boolean_value(jb, v->seen);
-        json_builder_set_member_name(jb, "managed");
-        json_builder_add_boolean_value(jb, v->managed);
-        json_builder_set_member_name(jb, "actual");
-        json_builder_add_int_value(jb, v->arb.actual);
-        json_builder_set_member_name(jb, "demand");
-        json_builder_add_int_value(jb, v->arb.demand);
-        json_builder_set_member_name(jb, "want");
-        json_builder_add_int_value(jb, v->arb.want);
-        json_builder_set_member_name(jb, "minimum");
-        json_builder_add_int_value(jb, v->arb.minimum);
-        json_builder_set_member_name(jb, "weight");
-        json_builder_add_int_value(jb, v->arb.weight);
-        json_builder_set_member_name(jb, "share");
-        json_builder_add_int_value(jb, v->arb.share);
-        json_builder_set_member_name(jb, "ceiling");
-        json_builder_add_int_value(jb, v->ceiling);
+        autod_json_str(jb, "name", v->vm.name);
+        autod_json_bool(jb, "reachable", v->seen);
+        autod_json_bool(jb, "managed", v->managed);
+        autod_json_int(jb, "actual", v->arb.actual);
+        autod_json_int(jb, "demand", v->arb.demand);
+        autod_json_int(jb, "want", v->arb.want);
+        autod_json_int(jb, "minimum", v->arb.minimum);
+        autod_json_int(jb, "weight", v->arb.weight);
+        autod_json_int(jb, "share", v->arb.share);
+        autod_json_int(jb, "ceiling", v->ceiling);
         json_builder_end_object(jb);
     }
     json_builder_end_array(jb);
