@@ -66,61 +66,87 @@ static gint64 ubf_arbiter_fill(UbfArbiterVm *vms, guint n, const gint64 *cap,
     return amount;
 }
 
+/*
+ * The levels a short host fills, one after the other (see arbiter.h):
+ * for each VM, what it has once a level is met.
+ */
+enum {
+    UBF_ARBITER_MINIMUM,
+    UBF_ARBITER_DEMAND,
+    UBF_ARBITER_MARGIN,
+    UBF_ARBITER_WANT,
+    UBF_ARBITER_LEVELS,
+};
+
 gboolean ubf_arbiter_divide(UbfArbiterVm *vms, guint n, gint64 supply,
                             gint64 hold)
 {
-    g_autofree gint64 *want = g_new(gint64, n);
-    g_autofree gint64 *need = g_new(gint64, n);
+    g_autofree gint64 *level = g_new(gint64, n * UBF_ARBITER_LEVELS);
     g_autofree gint64 *cap = g_new(gint64, n);
-    gint64 sum_min = 0, sum_need = 0, sum_want = 0;
+    gint64 sum_want = 0, left = supply;
     gboolean short_host;
-    guint i;
+    guint i, k;
 
     for (i = 0; i < n; i++) {
         UbfArbiterVm *vm = &vms[i];
+        gint64 *l = &level[i * UBF_ARBITER_LEVELS];
+        gint64 want = ubf_arbiter_clamp(vm, vm->want >= 0 ? vm->want
+                                                          : vm->actual);
+        gint64 demand = vm->demand >= 0 ? vm->demand : want;
 
         vm->weight = CLAMP(vm->weight, 1, 10000);
-        want[i] = ubf_arbiter_clamp(vm, vm->want >= 0 ? vm->want
-                                                      : vm->actual);
-        need[i] = MIN(ubf_arbiter_clamp(vm, vm->demand >= 0 ? vm->demand
-                                                            : want[i]),
-                      want[i]);
-        sum_min += vm->minimum;
-        sum_need += need[i];
-        sum_want += want[i];
+        l[UBF_ARBITER_MINIMUM] = vm->minimum;
+        l[UBF_ARBITER_DEMAND] = MIN(ubf_arbiter_clamp(vm, demand), want);
+        l[UBF_ARBITER_MARGIN] =
+            MIN(ubf_arbiter_clamp(vm, demand + MAX(vm->margin, 0)), want);
+        l[UBF_ARBITER_WANT] = want;
+        sum_want += want;
         vm->share = vm->minimum;
         vm->limited = FALSE;
+        left -= vm->minimum;
     }
     short_host = sum_want > supply || (hold > 0 && sum_want > supply - hold);
     if (!short_host) {
         /* everyone gets what it wants, and the slack goes by weight */
         for (i = 0; i < n; i++) {
-            vms[i].share = want[i];
-            cap[i] = MAX(vms[i].maximum, vms[i].minimum) - want[i];
+            vms[i].share = level[i * UBF_ARBITER_LEVELS + UBF_ARBITER_WANT];
+            cap[i] = MAX(vms[i].maximum, vms[i].minimum) - vms[i].share;
         }
         ubf_arbiter_fill(vms, n, cap, supply - sum_want);
-    } else if (sum_min < supply) {
-        /* demands first, by weight if they do not all fit */
-        for (i = 0; i < n; i++) {
-            cap[i] = need[i] - vms[i].minimum;
-        }
-        if (sum_need >= supply) {
-            ubf_arbiter_fill(vms, n, cap, supply - sum_min);
-        } else {
+    } else if (left > 0) {
+        /*
+         * Each level in turn, by weight when it does not all fit: what
+         * a VM uses before any VM's margin for growth, margins before
+         * buffers.
+         */
+        for (k = UBF_ARBITER_DEMAND; k < UBF_ARBITER_LEVELS && left > 0;
+             k++) {
+            gint64 more = 0;
+
             for (i = 0; i < n; i++) {
-                vms[i].share = need[i];
-                cap[i] = want[i] - need[i];
+                cap[i] = MAX(level[i * UBF_ARBITER_LEVELS + k] -
+                             vms[i].share, 0);
+                more += cap[i];
             }
-            ubf_arbiter_fill(vms, n, cap, supply - sum_need);
+            if (more <= left) {
+                for (i = 0; i < n; i++) {
+                    vms[i].share += cap[i];
+                }
+                left -= more;
+            } else {
+                ubf_arbiter_fill(vms, n, cap, left);
+                left = 0;
+            }
         }
     }
     for (i = 0; i < n; i++) {
         UbfArbiterVm *vm = &vms[i];
+        gint64 want = level[i * UBF_ARBITER_LEVELS + UBF_ARBITER_WANT];
 
         /* rounded down, but never below what it had before rounding */
         vm->share = MAX(vm->share / UBF_ARBITER_ALIGN * UBF_ARBITER_ALIGN,
-                        MIN(vm->share, short_host ? vm->minimum : want[i]));
-        vm->limited = vm->share < want[i];
+                        MIN(vm->share, short_host ? vm->minimum : want));
+        vm->limited = vm->share < want;
     }
     return short_host;
 }

@@ -14,8 +14,12 @@
  *   2. demands come next: if the supply cannot cover every demand, what
  *      is above the minima is shared by weight (a VM never gets more
  *      than its demand at this stage);
- *   3. what is left after the demands pays for buffers, shared by
- *      weight (a VM never gets more than it wants).
+ *   3. then margins, what each VM may grow by before its next share
+ *      reaches it (a VM never gets more than its demand plus its margin
+ *      at this stage): a VM growing fast never takes from another what
+ *      that one already uses;
+ *   4. what is left pays for buffers, shared by weight (a VM never gets
+ *      more than it wants).
  *
  * "Shared by weight" is water-filling: each VM gets a part proportional
  * to its weight, capped at what it asks for; what a capped VM leaves is
@@ -39,7 +43,8 @@ typedef struct UbfArbiterVm {
     gint64 minimum;         /* bytes */
     gint64 maximum;         /* bytes, the VM's own limit */
     gint64 demand;          /* bytes it uses, -1 if unknown */
-    gint64 want;            /* demand + buffer, -1 if unknown */
+    gint64 margin;          /* bytes it may grow by soon, 0 if none */
+    gint64 want;            /* demand + margin + buffer, -1 if unknown */
     gint64 actual;          /* its size now */
     guint weight;           /* 1 to 10000 */
     /* out */

@@ -290,6 +290,7 @@ static gboolean autod_read(AutodVm *v)
         /* not ours to size: it holds what it has */
         v->arb.minimum = v->arb.maximum = v->arb.actual;
         v->arb.demand = v->arb.want = v->arb.actual;
+        v->arb.margin = 0;
         v->arb.weight = 1;
         v->ceiling = 0;
         return TRUE;
@@ -302,6 +303,7 @@ static gboolean autod_read(AutodVm *v)
     demand = json_object_get_int_member_with_default(au, "demand", -1);
     if (demand < 0) {
         v->arb.demand = v->arb.want = -1;
+        v->arb.margin = 0;
         v->last_demand = -1;
         v->rate = 0;
         return TRUE;
@@ -319,9 +321,13 @@ static gboolean autod_read(AutodVm *v)
         margin = MAX(AUTOD_MARGIN_MIN, v->rate * AUTOD_LOOKAHEAD_MS);
         v->last_demand = demand;
         v->last_demand_us = now;
-        /* what it needs not to run out, what it wants: + its buffer */
-        v->arb.demand = demand + margin;
-        v->arb.want = v->arb.demand + v->arb.demand / 100 * v->buffer;
+        /*
+         * What it uses, what it may grow by before its next share
+         * reaches it, and what it wants: both, plus its buffer.
+         */
+        v->arb.demand = demand;
+        v->arb.margin = margin;
+        v->arb.want = demand + margin + (demand + margin) / 100 * v->buffer;
     }
     return TRUE;
 }
@@ -349,9 +355,10 @@ static void autod_set_ceiling(AutodVm *v, gint64 ceiling)
     }
     if (ceiling) {
         g_debug("%s: ceiling %" G_GINT64_FORMAT " MiB (wants %"
-                G_GINT64_FORMAT " MiB, needs %" G_GINT64_FORMAT
-                " MiB, weight %u)", v->vm.name, ceiling >> 20,
-                v->arb.want >> 20, v->arb.demand >> 20, v->arb.weight);
+                G_GINT64_FORMAT " MiB, uses %" G_GINT64_FORMAT
+                " MiB + %" G_GINT64_FORMAT " MiB margin, weight %u)",
+                v->vm.name, ceiling >> 20, v->arb.want >> 20,
+                v->arb.demand >> 20, v->arb.margin >> 20, v->arb.weight);
     } else {
         g_debug("%s: ceiling lifted", v->vm.name);
     }
@@ -462,6 +469,7 @@ static void autod_write_state(Autod *a, gint64 supply, gint64 avail,
         autod_json_bool(jb, "managed", v->managed);
         autod_json_int(jb, "actual", v->arb.actual);
         autod_json_int(jb, "demand", v->arb.demand);
+        autod_json_int(jb, "margin", v->arb.margin);
         autod_json_int(jb, "want", v->arb.want);
         autod_json_int(jb, "minimum", v->arb.minimum);
         autod_json_int(jb, "weight", v->arb.weight);

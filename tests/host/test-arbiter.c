@@ -18,6 +18,7 @@ static void vm_set(UbfArbiterVm *vm, gint64 min_mib, gint64 max_mib,
     vm->minimum = min_mib * MIB;
     vm->maximum = max_mib * MIB;
     vm->demand = demand_mib < 0 ? -1 : demand_mib * MIB;
+    vm->margin = 0;
     vm->want = want_mib < 0 ? -1 : want_mib * MIB;
     vm->actual = vm->minimum;
     vm->weight = weight;
@@ -117,6 +118,35 @@ static void test_cap_redistributes(void)
     g_assert_false(vms[0].limited);
     g_assert_cmpint(vms[1].share, ==, 1300 * MIB);
     g_assert_cmpint(vms[2].share, ==, 1300 * MIB);
+}
+
+/*
+ * A VM growing fast (a large margin) and one holding still, short: what
+ * each uses comes before either's margin, margins before buffers, so the
+ * fast one's margin never takes what the other uses.  (With demand and
+ * margin one level, as before, the second VM got 567 MiB for its
+ * 600 MiB in use.)
+ */
+static void test_margins_after_demands(void)
+{
+    UbfArbiterVm vms[2];
+
+    vm_set(&vms[0], 384, 4096, 600, 2100, 6000);
+    vms[0].margin = 800 * MIB;              /* 1400 MiB with the margin */
+    vm_set(&vms[1], 384, 4096, 600, 1000, 2000);
+    vms[1].margin = 128 * MIB;              /* 728 MiB with the margin */
+    g_assert_true(ubf_arbiter_divide(vms, 2, 1500 * MIB, 0));
+    /* demands (1200 MiB) fit; the 300 MiB left go to margins 3:1 */
+    g_assert_cmpint(vms[1].share, >=, 600 * MIB);
+    g_assert_cmpint(vms[0].share, ==, 824 * MIB);
+    g_assert_cmpint(vms[1].share, ==, 672 * MIB);
+    g_assert_cmpint(sum_shares(vms, 2), <=, 1500 * MIB);
+
+    /* margins fit too: what is left pays for buffers, 3:1 */
+    g_assert_true(ubf_arbiter_divide(vms, 2, 2400 * MIB, 0));
+    g_assert_cmpint(vms[0].share, >=, 1400 * MIB);
+    g_assert_cmpint(vms[1].share, >=, 728 * MIB);
+    g_assert_cmpint(sum_shares(vms, 2), <=, 2400 * MIB);
 }
 
 /* No report: it is counted as wanting what it has. */
@@ -223,6 +253,8 @@ int main(int argc, char **argv)
     g_test_add_func("/arbiter/demands-by-weight", test_demands_by_weight);
     g_test_add_func("/arbiter/minima", test_minima);
     g_test_add_func("/arbiter/cap-redistributes", test_cap_redistributes);
+    g_test_add_func("/arbiter/margins-after-demands",
+                    test_margins_after_demands);
     g_test_add_func("/arbiter/unknown-demand", test_unknown_demand);
     g_test_add_func("/arbiter/random", test_random);
     g_test_add_func("/arbiter/hold", test_hold);

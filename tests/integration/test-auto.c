@@ -472,6 +472,24 @@ static void test_host_budget(void)
                 g_autoptr(JsonObject) st = agent(vm[i], "workload-status");
 
                 if (!json_object_get_boolean_member(st, "running")) {
+                    if (g_strcmp0(json_object_get_string_member(st,
+                                                                "result"),
+                                  "done")) {
+                        /* what ubf-autod saw and did, to say why */
+                        g_autofree char *text = NULL, *said = NULL;
+
+                        g_file_get_contents(state, &text, NULL, NULL);
+                        g_file_get_contents(log, &said, NULL, NULL);
+                        g_test_message("vm%d's workload: %s at %"
+                                       G_GINT64_FORMAT " s; ubf-autod's "
+                                       "last view: %s; it said: %s", i,
+                                       json_object_get_string_member(
+                                           st, "result"), elapsed_s,
+                                       text ? g_strdelimit(text, "\n", ' ')
+                                            : "-",
+                                       said ? g_strdelimit(said, "\n", '|')
+                                            : "-");
+                    }
                     g_assert_cmpstr(json_object_get_string_member(st,
                                                                   "result"),
                                     ==, "done");
