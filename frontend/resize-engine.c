@@ -746,56 +746,17 @@ static int64_t resize_engine_plan_residual(ResizeEngine *re, int64_t residual,
 }
 
 /*
- * Decide every backend's planned contribution for @target.  Growth goes
- * to virtio-mem first (shared among nodes by the policy, block-aligned)
- * with the balloon taking back the sub-block excess, then to the
- * balloon's own hot-add (hv-balloon).  Shrinking unplugs virtio-mem to
- * the policy's share first, then balloons the rest.  Balloons other than
- * the one the plan is built on give back what they hold.  Per-node
- * requests (re->by_node) plan each listed node's virtio-mem for its
- * amount and leave the balloon where it is.  Short backends, and
- * virtio-mem devices waiting for their driver, get only what the others
- * cannot take; what nobody can is re->unreachable.
+ * The balloons the plan is not built on give back what they hold (a
+ * strict per-node plan leaves them where they are); each balloon is told
+ * where it may grow.  Returns the contributions they keep.
  */
-static void resize_engine_plan(ResizeEngine *re, int64_t target,
-                               int64_t now_ms)
+static int64_t resize_engine_plan_other_balloons(ResizeEngine *re,
+                                                 ResizeSlot *balloon,
+                                                 bool strict,
+                                                 int64_t now_ms)
 {
-    g_autofree ResizeNodePlan *np = g_new0(ResizeNodePlan, re->nb_nodes);
-    ResizeSlot *slot, *balloon;
-    BalloonBackendInfo binfo;
-    int64_t want = target - re->base;
-    int64_t plugged, others = 0, residual;
-    int n;
-
-    trace_resize_engine_plan(target, resize_engine_actual(re));
-    balloon = re->balloon = resize_engine_pick_balloon(re, want);
-    resize_engine_unplan(re);
-    resize_engine_node_caps(re, np, true);
-    if (re->by_node) {
-        for (n = 0; n < re->nb_nodes; n++) {
-            np[n].amount = re->node_amount[n];
-            np[n].keep = re->node_amount[n] < 0;
-        }
-    } else {
-        resize_engine_cap_nodes(re, np, re->node_ceiling);
-        resize_engine_distribute(re, np, MAX(want, 0), balloon != NULL);
-        for (n = 0; n < re->nb_nodes; n++) {
-            np[n].amount = MAX(np[n].amount, np[n].floor);
-        }
-    }
-    plugged = resize_engine_plan_mem(re, np, now_ms);
-    if (re->by_node && re->strict_nodes) {
-        /* What a node's devices could not take stays in the node... */
-        for (n = 0; n < re->nb_nodes; n++) {
-            if (!np[n].keep && np[n].amount) {
-                int64_t left = resize_engine_plan_residual(re, np[n].amount,
-                                                           n);
-
-                plugged += np[n].amount - left;
-                np[n].amount = left;
-            }
-        }
-    }
+    ResizeSlot *slot;
+    int64_t others = 0;
 
     QTAILQ_FOREACH(slot, &re->backends, next) {
         BalloonBackendInfo info;
@@ -815,46 +776,130 @@ static void resize_engine_plan(ResizeEngine *re, int64_t target,
         resize_engine_info(slot, &info);
         resize_engine_bounds(slot, &info, true, &lo, &hi);
         resize_engine_plan_slot(slot, info.size,
-                                info.driver_connected &&
-                                !(re->by_node && re->strict_nodes) ?
+                                info.driver_connected && !strict ?
                                 MIN(MAX(0, lo), hi) : info.size, now_ms);
         others += slot->planned;
     }
+    return others;
+}
 
+/*
+ * A per-node request whose shortfalls stay in their node: each listed
+ * node's virtio-mem for its amount, what a node's devices cannot take
+ * stays in the node; the balloon stays where it is, or grows the one
+ * node it was asked to.  What the nodes' own devices cannot do is
+ * re->unreachable.
+ */
+static void resize_engine_plan_nodes(ResizeEngine *re, ResizeNodePlan *np,
+                                     ResizeSlot *balloon, int64_t now_ms)
+{
+    int64_t unreachable = 0;
+    int n;
+
+    for (n = 0; n < re->nb_nodes; n++) {
+        np[n].amount = re->node_amount[n];
+        np[n].keep = re->node_amount[n] < 0;
+    }
+    resize_engine_plan_mem(re, np, now_ms);
+    for (n = 0; n < re->nb_nodes; n++) {
+        if (!np[n].keep && np[n].amount) {
+            np[n].amount = resize_engine_plan_residual(re, np[n].amount, n);
+        }
+    }
+    resize_engine_plan_other_balloons(re, balloon, true, now_ms);
+    if (balloon) {
+        BalloonBackendInfo binfo;
+        int64_t lo, hi;
+
+        resize_engine_info(balloon, &binfo);
+        resize_engine_bounds(balloon, &binfo, true, &lo, &hi);
+        resize_engine_plan_slot(balloon, binfo.size,
+                                MIN(binfo.size + re->balloon_growth, hi),
+                                now_ms);
+    }
+    for (n = 0; n < re->nb_nodes; n++) {
+        if (!np[n].keep) {
+            unreachable += ABS(np[n].amount);
+        }
+    }
+    re->unreachable = unreachable;
+}
+
+/*
+ * The whole guest to @want bytes above its base: virtio-mem by the
+ * policy's shares (or, for a per-node request that may spill over, the
+ * listed nodes' amounts), the balloon the rest within its range, and
+ * what neither can take over the backends that can.  What nobody can
+ * is re->unreachable.
+ */
+static void resize_engine_plan_guest(ResizeEngine *re, ResizeNodePlan *np,
+                                     ResizeSlot *balloon, int64_t want,
+                                     int64_t now_ms)
+{
+    int64_t plugged, others, residual;
+    int n;
+
+    if (re->by_node) {
+        for (n = 0; n < re->nb_nodes; n++) {
+            np[n].amount = re->node_amount[n];
+            np[n].keep = re->node_amount[n] < 0;
+        }
+    } else {
+        resize_engine_cap_nodes(re, np, re->node_ceiling);
+        resize_engine_distribute(re, np, MAX(want, 0), balloon != NULL);
+        for (n = 0; n < re->nb_nodes; n++) {
+            np[n].amount = MAX(np[n].amount, np[n].floor);
+        }
+    }
+    plugged = resize_engine_plan_mem(re, np, now_ms);
+    others = resize_engine_plan_other_balloons(re, balloon, false, now_ms);
     residual = want - plugged - others;
     if (balloon) {
+        BalloonBackendInfo binfo;
         int64_t lo, hi, planned;
 
         resize_engine_info(balloon, &binfo);
         resize_engine_bounds(balloon, &binfo, true, &lo, &hi);
-        if (re->by_node && re->strict_nodes) {
-            /*
-             * ...and the balloon stays where it is, or grows the one node
-             * it was asked to.
-             */
-            planned = MIN(binfo.size + re->balloon_growth, hi);
-        } else {
-            hi = resize_engine_cap_balloon(re, np, &binfo, re->node_ceiling,
-                                           hi);
-            planned = ROUND_UP(residual, (int64_t)binfo.granularity);
-            planned = MAX(MIN(planned, hi), lo);
-        }
+        hi = resize_engine_cap_balloon(re, np, &binfo, re->node_ceiling, hi);
+        planned = ROUND_UP(residual, (int64_t)binfo.granularity);
+        planned = MAX(MIN(planned, hi), lo);
         resize_engine_plan_slot(balloon, binfo.size, planned, now_ms);
         residual -= planned;
     }
-    if (re->by_node && re->strict_nodes) {
-        /* What the nodes' own devices cannot do */
-        residual = 0;
-        for (n = 0; n < re->nb_nodes; n++) {
-            if (!np[n].keep) {
-                residual += ABS(np[n].amount);
-            }
-        }
-        re->unreachable = residual;
-        return;
-    }
     residual = resize_engine_plan_residual(re, residual, -1);
     re->unreachable = ABS(residual);
+}
+
+/*
+ * Decide every backend's planned contribution for @target.  Growth goes
+ * to virtio-mem first (shared among nodes by the policy, block-aligned)
+ * with the balloon taking back the sub-block excess, then to the
+ * balloon's own hot-add (hv-balloon).  Shrinking unplugs virtio-mem to
+ * the policy's share first, then balloons the rest.  Balloons other than
+ * the one the plan is built on give back what they hold.  Per-node
+ * requests (re->by_node) plan each listed node's virtio-mem for its
+ * amount and leave the balloon where it is (resize_engine_plan_nodes()
+ * when their shortfalls stay in their node, else as the whole guest's,
+ * resize_engine_plan_guest()).  Short backends, and
+ * virtio-mem devices waiting for their driver, get only what the others
+ * cannot take; what nobody can is re->unreachable.
+ */
+static void resize_engine_plan(ResizeEngine *re, int64_t target,
+                               int64_t now_ms)
+{
+    g_autofree ResizeNodePlan *np = g_new0(ResizeNodePlan, re->nb_nodes);
+    ResizeSlot *balloon;
+    int64_t want = target - re->base;
+
+    trace_resize_engine_plan(target, resize_engine_actual(re));
+    balloon = re->balloon = resize_engine_pick_balloon(re, want);
+    resize_engine_unplan(re);
+    resize_engine_node_caps(re, np, true);
+    if (re->by_node && re->strict_nodes) {
+        resize_engine_plan_nodes(re, np, balloon, now_ms);
+    } else {
+        resize_engine_plan_guest(re, np, balloon, want, now_ms);
+    }
 }
 
 /* Which phase moves @slot from @size to its planned contribution. */
