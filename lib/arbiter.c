@@ -150,3 +150,35 @@ gboolean ubf_arbiter_divide(UbfArbiterVm *vms, guint n, gint64 supply,
     }
     return short_host;
 }
+
+void ubf_arbiter_trend_init(UbfArbiterTrend *t)
+{
+    t->last_demand = -1;
+    t->last_us = 0;
+    t->rate = 0;
+}
+
+gint64 ubf_arbiter_margin(UbfArbiterTrend *t, gint64 demand, gint64 now_us)
+{
+    if (demand < 0) {
+        ubf_arbiter_trend_init(t);
+        return 0;
+    }
+    if (demand != t->last_demand) {
+        gint64 rate = 0;
+
+        /* a new report: its growth since the one before */
+        if (t->last_demand >= 0 && demand > t->last_demand &&
+            now_us > t->last_us) {
+            rate = (demand - t->last_demand) /
+                   MAX((now_us - t->last_us) / 1000, 1);
+        }
+        t->rate = MAX(rate, t->rate / 2);
+        t->last_demand = demand;
+        t->last_us = now_us;
+    } else if (now_us - t->last_us > UBF_ARBITER_REPORT_MS * 1000) {
+        /* no new figure for longer than a report takes: a pause */
+        t->rate /= 2;
+    }
+    return MAX(UBF_ARBITER_MARGIN_MIN, t->rate * UBF_ARBITER_LOOKAHEAD_MS);
+}

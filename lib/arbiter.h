@@ -53,6 +53,37 @@ typedef struct UbfArbiterVm {
 } UbfArbiterVm;
 
 /*
+ * A VM's margin: what it may grow by before its next share reaches it,
+ * 4 s of its growth (the guest's report, a cycle and the VM's own
+ * decision each take up to a second), at least 128 MiB.  The rate is
+ * measured from one new report of the guest to the next: the guest
+ * reports about once a second, and the cycles that read it need not
+ * match (measured from one read to the next, a 500 ms cycle saw the rate
+ * doubled in a cycle with a new report and halved in the next, so the
+ * margin swung by half every cycle).  It is the fastest rate seen
+ * lately: halved with each new report that grew slower, and at each
+ * read once no new figure came for longer than UBF_ARBITER_REPORT_MS.
+ */
+#define UBF_ARBITER_LOOKAHEAD_MS 4000
+#define UBF_ARBITER_REPORT_MS 1500
+#define UBF_ARBITER_MARGIN_MIN (128 * 1024 * 1024LL)
+
+typedef struct UbfArbiterTrend {
+    gint64 last_demand;     /* the last new figure, bytes; -1 if none */
+    gint64 last_us;         /* when it came (monotonic, us) */
+    gint64 rate;            /* bytes per ms, the fastest lately */
+} UbfArbiterTrend;
+
+/* No figure yet. */
+void ubf_arbiter_trend_init(UbfArbiterTrend *t);
+
+/*
+ * @demand (bytes; -1: the VM reported none, which forgets the trend)
+ * read at @now_us: the VM's margin in bytes (0 without a demand).
+ */
+gint64 ubf_arbiter_margin(UbfArbiterTrend *t, gint64 demand, gint64 now_us);
+
+/*
  * Divide @supply bytes among the @n VMs: each VM's share, the shares
  * adding up to at most @supply.  Returns TRUE if the host is short (some
  * VM's share is below what it wants), FALSE if every VM may have what it

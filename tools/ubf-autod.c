@@ -49,16 +49,6 @@
 
 #define AUTOD_DEFAULT_STATE "/run/ubf-autod/state.json"
 #define AUTOD_SQUEEZE_PCT 5
-/*
- * What a VM needs is its demand plus a margin: 4 s of its growth (the
- * guest's report, this cycle and the VM's own decision each take up to
- * a second before new memory reaches it), at least 128 MiB.  Its growth
- * rate is the fastest seen lately: it halves every cycle the demand does
- * not grow faster (a report read twice is no sign of a pause).  Without
- * a margin a VM held at its demand runs out as soon as it grows.
- */
-#define AUTOD_LOOKAHEAD_MS 4000
-#define AUTOD_MARGIN_MIN (128 * 1024 * 1024LL)
 /* A ceiling is moved only by at least this much (no churn). */
 #define AUTOD_CEILING_STEP (16 * 1024 * 1024LL)
 /*
@@ -98,9 +88,7 @@ typedef struct AutodVm {
     gint64 ceiling;         /* in force, 0: none */
     gint64 buffer;
     gboolean seen;          /* answered this cycle */
-    gint64 last_demand;     /* the guest's, -1 if none */
-    gint64 last_demand_us;
-    gint64 rate;            /* its growth, bytes per ms, decaying */
+    UbfArbiterTrend trend;  /* its growth, for its margin */
     UbfArbiterVm arb;
 } AutodVm;
 
@@ -136,7 +124,7 @@ static AutodVm *autod_vm_new(void)
 {
     AutodVm *v = g_new0(AutodVm, 1);
 
-    v->last_demand = -1;
+    ubf_arbiter_trend_init(&v->trend);
     return v;
 }
 
@@ -304,23 +292,13 @@ static gboolean autod_read(AutodVm *v)
     if (demand < 0) {
         v->arb.demand = v->arb.want = -1;
         v->arb.margin = 0;
-        v->last_demand = -1;
-        v->rate = 0;
+        ubf_arbiter_margin(&v->trend, -1, 0);
         return TRUE;
     }
     {
-        gint64 now = g_get_monotonic_time();
-        gint64 rate = 0, margin;
+        gint64 margin = ubf_arbiter_margin(&v->trend, demand,
+                                           g_get_monotonic_time());
 
-        if (v->last_demand >= 0 && demand > v->last_demand &&
-            now > v->last_demand_us) {
-            rate = (demand - v->last_demand) /
-                   MAX((now - v->last_demand_us) / 1000, 1);
-        }
-        v->rate = MAX(rate, v->rate / 2);
-        margin = MAX(AUTOD_MARGIN_MIN, v->rate * AUTOD_LOOKAHEAD_MS);
-        v->last_demand = demand;
-        v->last_demand_us = now;
         /*
          * What it uses, what it may grow by before its next share
          * reaches it, and what it wants: both, plus its buffer.

@@ -149,6 +149,44 @@ static void test_margins_after_demands(void)
     g_assert_cmpint(sum_shares(vms, 2), <=, 2400 * MIB);
 }
 
+/*
+ * The margin of a guest that reports once a second, 64 MiB more each
+ * time, read every 500 ms (each report read twice): 4 s at 64 MiB/s,
+ * the same at every read.  (Measured from read to read, as before, it
+ * swung between 512 and 256 MiB.)  Once the reports stop growing it
+ * decays to the minimum; no report forgets the trend.
+ */
+static void test_margin_per_report(void)
+{
+    UbfArbiterTrend t;
+    gint64 now_us = 1000 * 1000, demand = 500 * MIB, m;
+    int i;
+
+    ubf_arbiter_trend_init(&t);
+    g_assert_cmpint(ubf_arbiter_margin(&t, demand, now_us), ==,
+                    UBF_ARBITER_MARGIN_MIN);
+    for (i = 1; i <= 8; i++) {
+        now_us += 500 * 1000;
+        if (i % 2 == 0) {
+            demand += 64 * MIB;
+        }
+        m = ubf_arbiter_margin(&t, demand, now_us);
+        if (i >= 2) {
+            g_assert_cmpint(m, ==, 64 * MIB / 1000 *
+                            UBF_ARBITER_LOOKAHEAD_MS);
+        }
+    }
+    /* the same figure for a while: down to the minimum */
+    for (i = 0; i < 20; i++) {
+        now_us += 500 * 1000;
+        m = ubf_arbiter_margin(&t, demand, now_us);
+    }
+    g_assert_cmpint(m, ==, UBF_ARBITER_MARGIN_MIN);
+    /* no report */
+    g_assert_cmpint(ubf_arbiter_margin(&t, -1, now_us), ==, 0);
+    g_assert_cmpint(t.last_demand, ==, -1);
+}
+
 /* No report: it is counted as wanting what it has. */
 static void test_unknown_demand(void)
 {
@@ -255,6 +293,7 @@ int main(int argc, char **argv)
     g_test_add_func("/arbiter/cap-redistributes", test_cap_redistributes);
     g_test_add_func("/arbiter/margins-after-demands",
                     test_margins_after_demands);
+    g_test_add_func("/arbiter/margin-per-report", test_margin_per_report);
     g_test_add_func("/arbiter/unknown-demand", test_unknown_demand);
     g_test_add_func("/arbiter/random", test_random);
     g_test_add_func("/arbiter/hold", test_hold);
