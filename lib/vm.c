@@ -661,18 +661,24 @@ const char *ubf_vm_hv_cpu(void)
     return "qemu64,hv-relaxed,hv-vpindex,hv-synic,hv-time";
 }
 
-gint64 ubf_vm_rss_kib(UbfVm *vm)
+gint64 ubf_vm_proc_kib(UbfVm *vm, const char *file, const char *field)
 {
-    g_autofree char *path = g_strdup_printf("/proc/%d/status",
-                                            (int)ubf_vm_pid(vm));
-    g_autofree char *status = NULL;
+    g_autofree char *path = g_strdup_printf("/proc/%d/%s",
+                                            (int)ubf_vm_pid(vm), file);
+    g_autofree char *key = g_strdup_printf("\n%s:", field);
+    g_autofree char *text = NULL;
     const char *line;
 
-    if (!g_file_get_contents(path, &status, NULL, NULL)) {
+    if (!g_file_get_contents(path, &text, NULL, NULL)) {
         return -1;
     }
-    line = strstr(status, "\nVmRSS:");
-    return line ? g_ascii_strtoll(line + strlen("\nVmRSS:"), NULL, 10) : -1;
+    line = strstr(text, key);
+    return line ? g_ascii_strtoll(line + strlen(key), NULL, 10) : -1;
+}
+
+gint64 ubf_vm_rss_kib(UbfVm *vm)
+{
+    return ubf_vm_proc_kib(vm, "status", "VmRSS");
 }
 
 gint64 ubf_vm_qom_get_int(UbfVm *vm, const char *path, const char *property,

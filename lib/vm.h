@@ -190,6 +190,12 @@ const char *ubf_vm_hv_cpu(void);
  */
 #define UBF_VM_HV_MAXMEM_MIB (40 * 1024)
 
+/*
+ * Field @field of /proc/PID/@file of the VM's QEMU ("status" "VmRSS",
+ * "smaps_rollup" "AnonHugePages"), in KiB; -1 if it cannot be read.
+ */
+gint64 ubf_vm_proc_kib(UbfVm *vm, const char *file, const char *field);
+
 /* QEMU's resident memory in KiB, -1 if it cannot be read. */
 gint64 ubf_vm_rss_kib(UbfVm *vm);
 

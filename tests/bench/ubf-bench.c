@@ -439,23 +439,6 @@ static void proc_cpu(GPid pid, double *user, double *sys)
     *sys = g_ascii_strtod(f[12], NULL) / hz;
 }
 
-/*
- * Guest RAM backed by transparent huge pages (THP) in process @pid:
- * AnonHugePages of its smaps_rollup, KiB; -1 if unknown.
- */
-static gint64 proc_thp_kib(GPid pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/smaps_rollup", pid);
-    g_autofree char *text = NULL;
-    const char *p;
-
-    if (!g_file_get_contents(path, &text, NULL, NULL)) {
-        return -1;
-    }
-    p = strstr(text, "AnonHugePages:");
-    return p ? g_ascii_strtoll(p + strlen("AnonHugePages:"), NULL, 10) : -1;
-}
-
 static bool write_proc(const char *path, const char *value)
 {
     FILE *f = fopen(path, "w");
@@ -506,7 +489,9 @@ static void bench_inflate_cpu_one(Bench *b, const char *qemu,
     die_on(err, "free");
     g_usleep(500 * 1000);
 
-    run->thp_mib = proc_thp_kib(ubf_vm_pid(vm)) / 1024;
+    /* its guest RAM backed by transparent huge pages (THP) */
+    run->thp_mib = ubf_vm_proc_kib(vm, "smaps_rollup", "AnonHugePages") /
+                   1024;
     proc_cpu(ubf_vm_pid(vm), &u0, &s0);
     qmp_ok(vm, "balloon", "{\"value\": 1073741824}");     /* 2 GiB out */
     wait_memtotal(b, vm, g_get_monotonic_time(),
